@@ -1,0 +1,1 @@
+//! Given/when/then tests of every rule of the `Complaint` aggregate.

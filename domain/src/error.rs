@@ -1,0 +1,151 @@
+//! Refusals of the complaint aggregate. Each variant names a business fact; [`ComplaintError::slug`]
+//! is the stable identifier integrations match on (it becomes the problem `type` over HTTP).
+
+use jiff::Timestamp;
+
+use crate::values::{
+    ElementName, EscalationTarget, FollowUpId, HandBackReason, Owner, PromiseId, PublicText,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComplaintError {
+    #[error("complaint not found")]
+    NotFiled,
+    #[error("complaint was already filed")]
+    AlreadyFiled,
+    #[error("complaint is closed; reopen it first")]
+    Closed,
+    #[error("complaint has no accountable owner yet; assign one first")]
+    NoOwner,
+    #[error("complaint is already owned by {owner}; offer a handover or take it over")]
+    AlreadyOwned { owner: Owner },
+    #[error("{owner} already owns this complaint")]
+    AlreadyOwner { owner: Owner },
+    #[error("a handover to {to} is already pending")]
+    HandoverPending { to: Owner },
+    #[error("no handover is pending")]
+    NoHandoverPending,
+    #[error("the handover was offered to {to}; only they can answer it")]
+    NotHandoverReceiver { to: Owner },
+    #[error(
+        "hand-back refused: {reason} is our own follow-up, never the customer's job; schedule a follow-up instead"
+    )]
+    HandBackRefused { reason: HandBackReason },
+    #[error("due time {due_at} is not in the future (now {now})")]
+    DueInPast { due_at: Timestamp, now: Timestamp },
+    #[error("promise {promise_id} already exists")]
+    PromiseExists { promise_id: PromiseId },
+    #[error("promise {promise_id} not found")]
+    PromiseNotFound { promise_id: PromiseId },
+    #[error("promise {promise_id} was already kept")]
+    PromiseAlreadyKept { promise_id: PromiseId },
+    #[error("promise {promise_id} was withdrawn")]
+    PromiseWithdrawn { promise_id: PromiseId },
+    #[error("promise {promise_id} is already marked broken")]
+    PromiseAlreadyBroken { promise_id: PromiseId },
+    #[error("promise {promise_id} is not due until {due_at}")]
+    PromiseNotDue {
+        promise_id: PromiseId,
+        due_at: Timestamp,
+    },
+    #[error("promise {promise_id} is already due at {due_at}")]
+    DueTimeUnchanged {
+        promise_id: PromiseId,
+        due_at: Timestamp,
+    },
+    #[error("withdrawing promise {promise_id} needs the customer's consent")]
+    ConsentRequired { promise_id: PromiseId },
+    #[error("reminder rung {rung} for promise {promise_id} was already recorded")]
+    ReminderAlreadyRecorded { promise_id: PromiseId, rung: u32 },
+    #[error("{element} is non-negotiable: {explanation} (referral: {referral})")]
+    NonNegotiableElement {
+        element: ElementName,
+        explanation: PublicText,
+        referral: PublicText,
+    },
+    #[error("element {element} is already flagged non-negotiable")]
+    ElementAlreadyFlagged { element: ElementName },
+    #[error("follow-up {follow_up_id} already exists")]
+    FollowUpExists { follow_up_id: FollowUpId },
+    #[error("follow-up {follow_up_id} not found")]
+    FollowUpNotFound { follow_up_id: FollowUpId },
+    #[error("follow-up {follow_up_id} was already completed")]
+    FollowUpAlreadyCompleted { follow_up_id: FollowUpId },
+    #[error("complaint is already escalated to {to}")]
+    AlreadyEscalated { to: EscalationTarget },
+    #[error("complaint is already flagged sensitive")]
+    AlreadySensitive,
+    #[error("complaint is not flagged sensitive")]
+    NotSensitive,
+    #[error("resolution proposal {proposal_no} is still awaiting the customer's answer")]
+    ProposalPending { proposal_no: u32 },
+    #[error("no resolution proposal is awaiting the customer's answer")]
+    NoPendingProposal,
+    #[error("the customer has not accepted a resolution; resolve with an override reason or propose one")]
+    ResolutionNotAccepted,
+    #[error("complaint is already resolved")]
+    AlreadyResolved,
+    #[error("complaint is not resolved yet")]
+    NotResolved,
+    #[error("complaint cannot be closed: promise(s) {} still open", list(.promise_ids))]
+    OpenPromises { promise_ids: Vec<PromiseId> },
+    #[error("complaint cannot be closed: follow-up(s) {} still open", list(.follow_up_ids))]
+    OpenFollowUps { follow_up_ids: Vec<FollowUpId> },
+    #[error("complaint cannot be closed: obligation(s) to respond {} unmet", list(.obligation_nos))]
+    UnmetObligations { obligation_nos: Vec<u32> },
+    #[error("only a resolved or closed complaint can be reopened")]
+    NotReopenable,
+}
+
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ComplaintError {
+    /// The stable identifier of the refusal.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Self::NotFiled => "complaint-not-found",
+            Self::AlreadyFiled => "already-filed",
+            Self::Closed => "complaint-closed",
+            Self::NoOwner => "no-owner",
+            Self::AlreadyOwned { .. } => "already-owned",
+            Self::AlreadyOwner { .. } => "already-owner",
+            Self::HandoverPending { .. } => "handover-pending",
+            Self::NoHandoverPending => "no-handover-pending",
+            Self::NotHandoverReceiver { .. } => "not-handover-receiver",
+            Self::HandBackRefused { .. } => "hand-back-refused",
+            Self::DueInPast { .. } => "due-in-past",
+            Self::PromiseExists { .. } => "promise-exists",
+            Self::PromiseNotFound { .. } => "promise-not-found",
+            Self::PromiseAlreadyKept { .. } => "promise-already-kept",
+            Self::PromiseWithdrawn { .. } => "promise-withdrawn",
+            Self::PromiseAlreadyBroken { .. } => "promise-already-broken",
+            Self::PromiseNotDue { .. } => "promise-not-due",
+            Self::DueTimeUnchanged { .. } => "due-time-unchanged",
+            Self::ConsentRequired { .. } => "consent-required",
+            Self::ReminderAlreadyRecorded { .. } => "reminder-already-recorded",
+            Self::NonNegotiableElement { .. } => "non-negotiable-element",
+            Self::ElementAlreadyFlagged { .. } => "element-already-flagged",
+            Self::FollowUpExists { .. } => "follow-up-exists",
+            Self::FollowUpNotFound { .. } => "follow-up-not-found",
+            Self::FollowUpAlreadyCompleted { .. } => "follow-up-already-completed",
+            Self::AlreadyEscalated { .. } => "already-escalated",
+            Self::AlreadySensitive => "already-sensitive",
+            Self::NotSensitive => "not-sensitive",
+            Self::ProposalPending { .. } => "proposal-pending",
+            Self::NoPendingProposal => "no-pending-proposal",
+            Self::ResolutionNotAccepted => "resolution-not-accepted",
+            Self::AlreadyResolved => "already-resolved",
+            Self::NotResolved => "not-resolved",
+            Self::OpenPromises { .. } => "open-promises",
+            Self::OpenFollowUps { .. } => "open-follow-ups",
+            Self::UnmetObligations { .. } => "unmet-obligations",
+            Self::NotReopenable => "not-reopenable",
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Snapshot tests that guard the stored JSON of every event variant.
