@@ -74,7 +74,9 @@ pub enum PromiseStatus {
     Pending,
     /// Passed its due time unkept; still owed until kept, renegotiated or withdrawn.
     Broken,
-    Kept { on_time: bool },
+    Kept {
+        on_time: bool,
+    },
     Withdrawn,
 }
 
@@ -287,9 +289,7 @@ impl Complaint {
                     owner: self.owner.clone().expect("matched Some"),
                 }),
                 current => {
-                    let triage_due_at = owner
-                        .is_team()
-                        .then(|| later(now, policy.triage_within));
+                    let triage_due_at = owner.is_team().then(|| later(now, policy.triage_within));
                     Ok(vec![E::OwnerAssigned {
                         owner,
                         previous: current.clone(),
@@ -666,10 +666,7 @@ impl Complaint {
                 if self.status != Status::Resolved {
                     return Err(ComplaintError::NotResolved);
                 }
-                Ok(vec![E::ComplaintClosed {
-                    by: actor,
-                    at: now,
-                }])
+                Ok(vec![E::ComplaintClosed { by: actor, at: now }])
             }
             C::Reopen { reason } => {
                 if !matches!(self.status, Status::Resolved | Status::Closed) {
@@ -688,12 +685,14 @@ impl Complaint {
         self.obligations
             .iter()
             .filter(|(_, obligation)| obligation.discharged.is_none())
-            .map(|(obligation_no, obligation)| ComplaintEvent::ObligationDischarged {
-                obligation_no: *obligation_no,
-                by: by.clone(),
-                on_time: now <= obligation.due_at,
-                at: now,
-            })
+            .map(
+                |(obligation_no, obligation)| ComplaintEvent::ObligationDischarged {
+                    obligation_no: *obligation_no,
+                    by: by.clone(),
+                    on_time: now <= obligation.due_at,
+                    at: now,
+                },
+            )
             .collect()
     }
 
@@ -851,7 +850,9 @@ impl Aggregate for Complaint {
             E::PromiseBroken { promise_id, .. } => {
                 self.set_promise_status(promise_id, PromiseStatus::Broken)
             }
-            E::ReminderRecorded { promise_id, rung, .. } => {
+            E::ReminderRecorded {
+                promise_id, rung, ..
+            } => {
                 if let Some(promise) = self.promises.get_mut(&promise_id) {
                     promise.reminders.insert(rung);
                 }

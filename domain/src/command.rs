@@ -36,7 +36,7 @@ impl<T> Customer<T> {
 }
 
 /// Everything that can be asked of a complaint, tagged by `type` on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum ComplaintCommand<T = SealedText> {
     FileComplaint {

@@ -1,0 +1,249 @@
+//! The HTTP API of obliged (axum): routes, authentication by bearer token and role, decoding of
+//! commands, and problem+json errors. Handlers do no business logic: they decode, check the
+//! role, and hand the command to the storage [`Engine`](obliged_storage::Engine).
+//!
+//! [`serve`] takes an already-bound listener and a shutdown future, so tests can bind port 0.
+
+mod auth;
+mod decode;
+mod error;
+mod view;
+
+use std::future::Future;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::Timestamp;
+use obliged_domain::ComplaintCommand;
+use obliged_storage::{CommandOutcome, CommandRequest, Database, Engine, Tokens};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use uuid::Uuid;
+
+pub use auth::{Action, Caller};
+pub use decode::BODY_LIMIT;
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub tokens: Tokens,
+    pub database: Database,
+}
+
+/// The OpenAPI description of this API, served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/complaints", post(file_complaint))
+        .route("/api/complaints/{id}", get(show_complaint))
+        .route("/api/complaints/{id}/commands", post(run_command))
+        .route("/api/complaints/{id}/history", get(history))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match state.database.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(error) => ApiError::Unavailable {
+            detail: error.to_string(),
+        }
+        .into_response(),
+    }
+}
+
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound {
+        slug: "not-found",
+        detail: "no such endpoint; see /api/openapi.json".into(),
+    }
+}
+
+fn complaint_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|error| {
+        ApiError::bad_request(
+            "invalid-complaint-id",
+            format!("{raw:?} is not a UUID: {error}"),
+        )
+    })
+}
+
+/// Reads an optional header that must be 1 to `max` visible ASCII characters.
+fn token_header(headers: &HeaderMap, name: &str, max: usize) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    let valid = value
+        .to_str()
+        .ok()
+        .filter(|text| !text.is_empty() && text.len() <= max)
+        .filter(|text| text.bytes().all(|byte| byte.is_ascii_graphic()));
+    match valid {
+        Some(text) => Ok(Some(text.to_owned())),
+        None => Err(ApiError::bad_request(
+            "invalid-header",
+            format!("{name} must be 1 to {max} visible ASCII characters"),
+        )),
+    }
+}
+
+fn command_request(
+    caller: &Caller,
+    headers: &HeaderMap,
+    command: ComplaintCommand<obliged_domain::PlainText>,
+) -> Result<CommandRequest, ApiError> {
+    Ok(CommandRequest {
+        actor: caller.0.name.clone(),
+        command,
+        idempotency_key: token_header(headers, "idempotency-key", 255)?,
+        correlation_id: token_header(headers, "x-correlation-id", 128)?,
+    })
+}
+
+fn outcome_body(outcome: &CommandOutcome) -> serde_json::Value {
+    json!({
+        "id": outcome.complaint_id,
+        "command_id": outcome.command_id,
+        "events": outcome.events,
+        "replayed": outcome.replayed,
+    })
+}
+
+fn replay_header(response: &mut Response, outcome: &CommandOutcome) {
+    if outcome.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+}
+
+async fn file_complaint(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::Command)?;
+    let complaint = decode::new_complaint(&decode::body(body)?)?;
+    let command = ComplaintCommand::FileComplaint {
+        customer: complaint.customer,
+        channel: complaint.channel,
+        category: complaint.category,
+        description: complaint.description,
+    };
+    let outcome = state
+        .engine
+        .file(command_request(&caller, &headers, command)?)
+        .await?;
+    let location = format!("/api/complaints/{}", outcome.complaint_id);
+    let mut response = (
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(&location).expect("a path of a UUID is a valid header"),
+        )],
+        Json(outcome_body(&outcome)),
+    )
+        .into_response();
+    replay_header(&mut response, &outcome);
+    Ok(response)
+}
+
+async fn run_command(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::Command)?;
+    let id = complaint_id(&id)?;
+    let command = decode::command(&decode::body(body)?)?;
+    if matches!(command, ComplaintCommand::TakeOver { .. }) {
+        caller.require(Action::TakeOver)?;
+    }
+    let outcome = state
+        .engine
+        .execute(id, command_request(&caller, &headers, command)?)
+        .await?;
+    let mut response = Json(outcome_body(&outcome)).into_response();
+    replay_header(&mut response, &outcome);
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+async fn show_complaint(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: Result<Query<AsOfQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::Read)?;
+    let id = complaint_id(&id)?;
+    let Query(query) =
+        query.map_err(|error| ApiError::bad_request("invalid-query", error.body_text()))?;
+    let as_of = query
+        .as_of
+        .map(|raw| {
+            raw.parse::<Timestamp>().map_err(|error| {
+                ApiError::bad_request(
+                    "invalid-query",
+                    format!("as_of must be an RFC 3339 timestamp: {error}"),
+                )
+            })
+        })
+        .transpose()?;
+    let complaint = state.engine.complaint(id, as_of).await?;
+    Ok(Json(view::complaint(id, &complaint, as_of)).into_response())
+}
+
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::Read)?;
+    let id = complaint_id(&id)?;
+    let events = state.engine.history(id, caller.disclosure()).await?;
+    Ok(Json(json!({"id": id, "events": events})).into_response())
+}

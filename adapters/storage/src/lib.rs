@@ -1,0 +1,21 @@
+//! Storage for obliged: the connection to the embedded SQLite file or to PostgreSQL, the
+//! project's own migrations, the complaint event store (cqrs-es `PersistedEventStore` over
+//! sqlite-es or postgres-es, `new_event_store` only), the sealing of personal data, API tokens,
+//! and the [`Engine`] that runs commands against them.
+//!
+//! Nothing here reads the environment: the binary hands over typed settings.
+
+mod database;
+mod engine;
+mod event_store;
+mod tokens;
+mod vault;
+
+pub use database::{Database, DatabaseError, StoreKind};
+pub use engine::{
+    AppendedEvent, CommandOutcome, CommandRequest, Disclosure, Engine, EngineError, RecordedEvent,
+    RETRY_ATTEMPTS,
+};
+pub use event_store::ComplaintStore;
+pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
+pub use vault::{MasterKey, Vault, VaultError};

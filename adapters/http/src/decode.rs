@@ -1,0 +1,202 @@
+//! Decoding request bodies into commands, with a precise problem for each way a body can be
+//! wrong: not JSON, no `type`, an unknown command, a missing, unknown or invalid field.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use obliged_domain::{Category, Channel, ComplaintCommand, Customer, PlainText};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The body of `POST /api/complaints`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewComplaint {
+    pub customer: Customer<PlainText>,
+    pub channel: Channel,
+    pub category: Category,
+    pub description: PlainText,
+}
+
+pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+        } else {
+            ApiError::bad_request("unreadable-body", rejection.body_text())
+        }
+    })
+}
+
+fn json_value(bytes: &[u8]) -> Result<Value, ApiError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::bad_request("malformed-json", error.to_string()))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "malformed-json",
+            "the body must be a JSON object",
+        ));
+    }
+    Ok(value)
+}
+
+fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        let slug = if message.starts_with("missing field") {
+            "missing-field"
+        } else if message.starts_with("unknown field") {
+            "unknown-field"
+        } else {
+            "invalid-field"
+        };
+        let detail = if path == "." {
+            message
+        } else {
+            format!("{path}: {message}")
+        };
+        ApiError::bad_request(slug, detail)
+    })
+}
+
+pub fn new_complaint(bytes: &[u8]) -> Result<NewComplaint, ApiError> {
+    let complaint: NewComplaint = typed(json_value(bytes)?)?;
+    validate_customer(&complaint.customer)?;
+    Ok(complaint)
+}
+
+pub fn command(bytes: &[u8]) -> Result<ComplaintCommand<PlainText>, ApiError> {
+    let value = json_value(bytes)?;
+    match value.get("type") {
+        None => {
+            return Err(ApiError::bad_request(
+                "missing-field",
+                "missing field `type` (the command name)",
+            ))
+        }
+        Some(Value::String(name))
+            if ComplaintCommand::<PlainText>::NAMES.contains(&name.as_str()) =>
+        {
+            if name == "FileComplaint" {
+                return Err(ApiError::bad_request(
+                    "unknown-command",
+                    "complaints are filed with POST /api/complaints, not as a command",
+                ));
+            }
+        }
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "unknown-command",
+                format!(
+                    "unknown command type {other}; expected one of: {}",
+                    ComplaintCommand::<PlainText>::NAMES[1..].join(", ")
+                ),
+            ))
+        }
+    }
+    typed(value)
+}
+
+fn validate_customer(customer: &Customer<PlainText>) -> Result<(), ApiError> {
+    if let Some(email) = &customer.email {
+        let email = email.as_str();
+        let valid = email.len() <= 254
+            && !email.chars().any(char::is_whitespace)
+            && email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+        if !valid {
+            return Err(ApiError::bad_request(
+                "invalid-field",
+                "customer.email: not an email address",
+            ));
+        }
+    }
+    if let Some(phone) = &customer.phone {
+        let phone = phone.as_str();
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let valid = (5..=20).contains(&digits)
+            && phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'));
+        if !valid {
+            return Err(ApiError::bad_request(
+                "invalid-field",
+                "customer.phone: not a phone number",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slug(result: Result<ComplaintCommand<PlainText>, ApiError>) -> &'static str {
+        match result {
+            Err(ApiError::BadRequest { slug, .. }) => slug,
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_bad_command_gets_its_own_slug() {
+        assert_eq!(slug(command(b"{not json")), "malformed-json");
+        assert_eq!(slug(command(b"[1,2]")), "malformed-json");
+        assert_eq!(slug(command(b"{\"owner\":\"alice\"}")), "missing-field");
+        assert_eq!(slug(command(b"{\"type\":\"Teleport\"}")), "unknown-command");
+        assert_eq!(slug(command(b"{\"type\":42}")), "unknown-command");
+        assert_eq!(
+            slug(command(b"{\"type\":\"AssignOwner\"}")),
+            "missing-field"
+        );
+        assert_eq!(
+            slug(command(
+                b"{\"type\":\"AssignOwner\",\"owner\":\"a\",\"x\":1}"
+            )),
+            "unknown-field"
+        );
+        assert_eq!(
+            slug(command(
+                b"{\"type\":\"KeepPromise\",\"promise_id\":\"nope\",\"evidence\":\"e\"}"
+            )),
+            "invalid-field"
+        );
+        assert_eq!(
+            slug(command(b"{\"type\":\"AssignOwner\",\"owner\":\"a b\"}")),
+            "invalid-field"
+        );
+    }
+
+    #[test]
+    fn good_commands_decode() {
+        let decoded = command(br#"{"type":"AssignOwner","owner":"alice"}"#).unwrap();
+        assert_eq!(decoded.name(), "AssignOwner");
+        let decoded = command(br#"{"type":"Close"}"#).unwrap();
+        assert_eq!(decoded.name(), "Close");
+        let decoded = command(
+            br#"{"type":"LogContact","direction":"inbound","channel":"phone","summary":"s","request":true}"#,
+        )
+        .unwrap();
+        assert_eq!(decoded.name(), "LogContact");
+    }
+
+    #[test]
+    fn customer_contact_details_are_checked() {
+        let body = |email: &str| {
+            format!(
+                r#"{{"customer":{{"reference":"C-1","name":"Jane","email":"{email}"}},"channel":"phone","category":"billing","description":"d"}}"#
+            )
+        };
+        assert!(new_complaint(body("jane@example.org").as_bytes()).is_ok());
+        assert!(new_complaint(body("jane").as_bytes()).is_err());
+    }
+}

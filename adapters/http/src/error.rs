@@ -1,0 +1,215 @@
+//! `ApiError`: every way a request can fail, and the one table that maps each to its HTTP status
+//! and `application/problem+json` body (RFC 9457) with a stable `type` slug. Internal failures
+//! are logged with their cause and answered with an opaque 500.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use obliged_domain::ComplaintError;
+use obliged_storage::EngineError;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request itself is malformed: `slug` names how.
+    BadRequest {
+        slug: &'static str,
+        detail: String,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
+    Unauthorized,
+    Forbidden {
+        detail: String,
+    },
+    NotFound {
+        slug: &'static str,
+        detail: String,
+    },
+    /// A rule of the domain refused the command.
+    Refused(ComplaintError),
+    Conflict {
+        detail: String,
+    },
+    IdempotencyKeyReused {
+        detail: String,
+    },
+    Erased {
+        detail: String,
+    },
+    Unavailable {
+        detail: String,
+    },
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(slug: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            slug,
+            detail: detail.into(),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::BadRequest { slug, .. } => (StatusCode::BAD_REQUEST, slug, "Bad request"),
+            Self::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+            ),
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Missing or invalid bearer token",
+            ),
+            Self::Forbidden { .. } => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for this role",
+            ),
+            Self::NotFound { slug, .. } => (StatusCode::NOT_FOUND, slug, "Not found"),
+            Self::Refused(ComplaintError::NotFiled) => (
+                StatusCode::NOT_FOUND,
+                "complaint-not-found",
+                "Complaint not found",
+            ),
+            Self::Refused(error) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error.slug(),
+                "Refused by a rule of the complaint",
+            ),
+            Self::Conflict { .. } => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Concurrent changes to the complaint",
+            ),
+            Self::IdempotencyKeyReused { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused for a different request",
+            ),
+            Self::Erased { .. } => (
+                StatusCode::GONE,
+                "personal-data-erased",
+                "The complaint's personal data was erased",
+            ),
+            Self::Unavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Storage temporarily unavailable",
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. }
+            | Self::Forbidden { detail }
+            | Self::NotFound { detail, .. }
+            | Self::Conflict { detail }
+            | Self::IdempotencyKeyReused { detail }
+            | Self::Erased { detail }
+            | Self::Unavailable { detail } => detail.clone(),
+            Self::PayloadTooLarge { limit } => {
+                format!("the request body exceeds the limit of {limit} bytes")
+            }
+            Self::Unauthorized => "send an API token as `Authorization: Bearer <token>`".to_owned(),
+            Self::Refused(error) => error.to_string(),
+            Self::Internal(_) => "the error was logged; retry later or contact the operator".into(),
+        }
+    }
+
+    /// Machine-readable extension members naming the offending items.
+    fn extensions(&self) -> Map<String, Value> {
+        let mut extensions = Map::new();
+        if let Self::Refused(error) = self {
+            match error {
+                ComplaintError::OpenPromises { promise_ids } => {
+                    extensions.insert("promise_ids".into(), json!(promise_ids));
+                }
+                ComplaintError::OpenFollowUps { follow_up_ids } => {
+                    extensions.insert("follow_up_ids".into(), json!(follow_up_ids));
+                }
+                ComplaintError::UnmetObligations { obligation_nos } => {
+                    extensions.insert("obligation_nos".into(), json!(obligation_nos));
+                }
+                ComplaintError::NonNegotiableElement {
+                    element,
+                    explanation,
+                    referral,
+                } => {
+                    extensions.insert("element".into(), json!(element));
+                    extensions.insert("explanation".into(), json!(explanation));
+                    extensions.insert("referral".into(), json!(referral));
+                }
+                _ => {}
+            }
+        }
+        extensions
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::NotFound(id) => Self::NotFound {
+                slug: "complaint-not-found",
+                detail: format!("complaint {id} not found"),
+            },
+            EngineError::Rejected(error) => Self::Refused(error),
+            EngineError::Conflict { .. } => Self::Conflict {
+                detail: error.to_string(),
+            },
+            EngineError::IdempotencyKeyReused { .. } => Self::IdempotencyKeyReused {
+                detail: error.to_string(),
+            },
+            EngineError::Erased(_) => Self::Erased {
+                detail: error.to_string(),
+            },
+            EngineError::Unavailable(_) => Self::Unavailable {
+                detail: "the database cannot be reached; retry shortly".into(),
+            },
+            EngineError::Internal(message) => Self::Internal(message),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = self.parts();
+        match &self {
+            Self::Internal(message) => tracing::error!(%message, "internal error"),
+            Self::Unavailable { .. } => tracing::warn!(error = ?self, "storage unavailable"),
+            _ => {}
+        }
+        let mut body = Map::new();
+        body.insert("type".into(), json!(slug));
+        body.insert("title".into(), json!(title));
+        body.insert("status".into(), json!(status.as_u16()));
+        body.insert("detail".into(), json!(self.detail()));
+        body.extend(self.extensions());
+        let mut response = (status, axum::Json(Value::Object(body))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match self {
+            Self::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::Unavailable { .. } | Self::Conflict { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}

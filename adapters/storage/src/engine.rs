@@ -1,0 +1,472 @@
+//! The command engine: the one path every command takes. It seals personal data, loads the
+//! complaint, recognises a repeated command by its idempotency key, lets the aggregate decide,
+//! appends the events with their metadata, and retries a bounded number of times when another
+//! command on the same complaint won the race. Reads (state, history, state as of a moment) are
+//! folded straight from the complaint's events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::EventStoreAggregateContext;
+use cqrs_es::{Aggregate, AggregateError, EventEnvelope};
+use jiff::Timestamp;
+use obliged_domain::{
+    Complaint, ComplaintCommand, ComplaintError, ComplaintServices, IssuedCommand, PlainText,
+    StaffId,
+};
+use rand::Rng;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::database::Database;
+use crate::event_store::{ComplaintStore, EVENT_ID};
+use crate::vault::{KeyState, MasterKey, Vault, VaultError};
+
+/// How many times a command is tried when concurrent commands on the same complaint conflict.
+pub const RETRY_ATTEMPTS: usize = 12;
+
+/// Namespace of complaint ids derived from an idempotency key (UUID v5).
+const COMPLAINT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f62_6c69_6765_6400_8000_636f_6d70_6c61);
+
+mod meta {
+    pub const COMMAND_ID: &str = "command_id";
+    pub const COMMAND: &str = "command";
+    pub const ACTOR: &str = "actor";
+    pub const CORRELATION_ID: &str = "correlation_id";
+    pub const RECORDED_AT: &str = "recorded_at";
+    pub const REQUEST_FINGERPRINT: &str = "request_fingerprint";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("complaint {0} not found")]
+    NotFound(Uuid),
+    #[error(transparent)]
+    Rejected(#[from] ComplaintError),
+    #[error("the complaint kept changing under this command; gave up after {attempts} attempts")]
+    Conflict { attempts: usize },
+    #[error("idempotency key {key:?} was already used for a different command")]
+    IdempotencyKeyReused { key: String },
+    #[error("the personal data of complaint {0} was erased")]
+    Erased(Uuid),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<VaultError> for EngineError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Database(error) => database_error(error),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+fn database_error(error: sqlx::Error) -> EngineError {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed => EngineError::Unavailable(error.to_string()),
+        other => EngineError::Internal(other.to_string()),
+    }
+}
+
+fn store_error(error: AggregateError<ComplaintError>) -> EngineError {
+    match error {
+        AggregateError::UserError(error) => EngineError::Rejected(error),
+        AggregateError::AggregateConflict => EngineError::Conflict { attempts: 1 },
+        AggregateError::DatabaseConnectionError(error) => {
+            EngineError::Unavailable(error.to_string())
+        }
+        AggregateError::DeserializationError(error) => EngineError::Internal(error.to_string()),
+        AggregateError::UnexpectedError(error) => match error.downcast::<sqlx::Error>() {
+            Ok(error) => database_error(*error),
+            Err(error) => EngineError::Internal(error.to_string()),
+        },
+    }
+}
+
+/// A command as it arrives from a person or a service, before sealing.
+#[derive(Debug, Clone)]
+pub struct CommandRequest {
+    pub actor: StaffId,
+    pub command: ComplaintCommand<PlainText>,
+    /// The client's `Idempotency-Key`: a repeat with the same key appends nothing.
+    pub idempotency_key: Option<String>,
+    pub correlation_id: Option<String>,
+}
+
+/// One event appended by a command.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppendedEvent {
+    pub sequence: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutcome {
+    pub complaint_id: Uuid,
+    pub command_id: String,
+    pub events: Vec<AppendedEvent>,
+    /// True when the command had already been applied and nothing new was appended.
+    pub replayed: bool,
+}
+
+/// Whether a reader may see personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disclosure {
+    /// Sealed values are opened (or read `[erased]` after erasure).
+    Full,
+    /// Sealed values read `[sealed]`.
+    Redacted,
+}
+
+/// One stored event, as shown to readers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RecordedEvent {
+    pub sequence: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub version: String,
+    pub event_id: Option<String>,
+    pub command_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub actor: Option<String>,
+    pub recorded_at: Option<String>,
+    pub payload: Value,
+}
+
+struct Inner {
+    store: ComplaintStore,
+    vault: Vault,
+    services: ComplaintServices,
+}
+
+/// Runs commands and answers reads. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Engine(Arc<Inner>);
+
+impl Engine {
+    pub fn new(database: &Database, master_key: &MasterKey, services: ComplaintServices) -> Self {
+        Self(Arc::new(Inner {
+            store: ComplaintStore::new(database),
+            vault: Vault::new(database.clone(), master_key),
+            services,
+        }))
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.0.vault
+    }
+
+    /// Files a new complaint. Its id is fresh, or derived from the actor and idempotency key so
+    /// that a repeated filing lands on the same complaint and appends nothing.
+    pub async fn file(&self, request: CommandRequest) -> Result<CommandOutcome, EngineError> {
+        if !matches!(request.command, ComplaintCommand::FileComplaint { .. }) {
+            return Err(EngineError::Internal(format!(
+                "file() takes FileComplaint, not {}",
+                request.command.name()
+            )));
+        }
+        let complaint_id = match &request.idempotency_key {
+            Some(key) => Uuid::new_v5(
+                &COMPLAINT_ID_NAMESPACE,
+                format!("{}\n{key}", request.actor).as_bytes(),
+            ),
+            None => Uuid::now_v7(),
+        };
+        self.spawn_run(complaint_id, request, true).await
+    }
+
+    /// Runs a command on an existing complaint.
+    pub async fn execute(
+        &self,
+        complaint_id: Uuid,
+        request: CommandRequest,
+    ) -> Result<CommandOutcome, EngineError> {
+        self.spawn_run(complaint_id, request, false).await
+    }
+
+    /// Runs the command in a task of its own, so that a caller that goes away (a client that
+    /// disconnects) cannot cancel it between the decision and the append.
+    async fn spawn_run(
+        &self,
+        complaint_id: Uuid,
+        request: CommandRequest,
+        create_key: bool,
+    ) -> Result<CommandOutcome, EngineError> {
+        let engine = self.clone();
+        tokio::spawn(async move { engine.run(complaint_id, request, create_key).await })
+            .await
+            .map_err(|error| EngineError::Internal(format!("command task failed: {error}")))?
+    }
+
+    async fn run(
+        &self,
+        complaint_id: Uuid,
+        request: CommandRequest,
+        create_key: bool,
+    ) -> Result<CommandOutcome, EngineError> {
+        let key_state = if create_key {
+            self.0.vault.create_key(complaint_id).await?
+        } else {
+            self.0.vault.key(complaint_id).await?
+        };
+        let key = match key_state {
+            KeyState::Active(key) => key,
+            KeyState::Missing => return Err(EngineError::NotFound(complaint_id)),
+            KeyState::Destroyed => return Err(EngineError::Erased(complaint_id)),
+        };
+        let request_json = serde_json::to_vec(&request.command)
+            .map_err(|error| EngineError::Internal(error.to_string()))?;
+        let fingerprint = key.fingerprint(&request_json);
+        let command_name = request.command.name();
+        let sealed = request
+            .command
+            .try_map_text(|text| Ok::<_, EngineError>(key.seal(&text)))?;
+        let command_id = request
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let aggregate_id = complaint_id.to_string();
+
+        for attempt in 1..=RETRY_ATTEMPTS {
+            let history = self
+                .0
+                .store
+                .load_events(&aggregate_id)
+                .await
+                .map_err(store_error)?;
+            if request.idempotency_key.is_some() {
+                if let Some(outcome) = replayed(
+                    complaint_id,
+                    &command_id,
+                    &request.actor,
+                    &fingerprint,
+                    &history,
+                )? {
+                    return Ok(outcome);
+                }
+            }
+            let mut context = EventStoreAggregateContext {
+                aggregate_id: aggregate_id.clone(),
+                aggregate: Complaint::default(),
+                current_sequence: 0,
+                current_snapshot: None,
+            };
+            for envelope in &history {
+                context.current_sequence = envelope.sequence;
+                context.aggregate.apply(envelope.payload.clone());
+            }
+            let sink = EventSink::default();
+            context
+                .aggregate
+                .handle(
+                    IssuedCommand {
+                        actor: request.actor.clone(),
+                        command: sealed.clone(),
+                    },
+                    &self.0.services,
+                    &sink,
+                )
+                .await?;
+            let events = sink.collect().await;
+            let metadata = HashMap::from([
+                (meta::COMMAND_ID.to_owned(), command_id.clone()),
+                (meta::COMMAND.to_owned(), command_name.to_owned()),
+                (meta::ACTOR.to_owned(), request.actor.to_string()),
+                (
+                    meta::CORRELATION_ID.to_owned(),
+                    request
+                        .correlation_id
+                        .clone()
+                        .unwrap_or_else(|| command_id.clone()),
+                ),
+                (
+                    meta::RECORDED_AT.to_owned(),
+                    self.0.services.clock.now().to_string(),
+                ),
+                (meta::REQUEST_FINGERPRINT.to_owned(), fingerprint.clone()),
+            ]);
+            match self.0.store.commit(events, context, metadata).await {
+                Ok(committed) => {
+                    return Ok(CommandOutcome {
+                        complaint_id,
+                        command_id,
+                        events: committed
+                            .iter()
+                            .map(|envelope| AppendedEvent {
+                                sequence: envelope.sequence as u64,
+                                event_type: envelope.payload.name().to_owned(),
+                            })
+                            .collect(),
+                        replayed: false,
+                    });
+                }
+                Err(AggregateError::AggregateConflict) if attempt < RETRY_ATTEMPTS => {
+                    // Another command on this complaint committed first: decide again on the
+                    // new state after a short, jittered pause so the racers spread out.
+                    let pause = rand::thread_rng().gen_range(0..=attempt as u64 * 2);
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                }
+                Err(AggregateError::AggregateConflict) => {
+                    return Err(EngineError::Conflict {
+                        attempts: RETRY_ATTEMPTS,
+                    })
+                }
+                Err(error) => return Err(store_error(error)),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// The complaint as rebuilt from all its events, or from those recorded up to `as_of`.
+    pub async fn complaint(
+        &self,
+        complaint_id: Uuid,
+        as_of: Option<Timestamp>,
+    ) -> Result<Complaint, EngineError> {
+        let history = self.load(complaint_id).await?;
+        let complaint = Complaint::from_events(
+            history
+                .iter()
+                .filter(|envelope| match as_of {
+                    None => true,
+                    Some(as_of) => recorded_at(envelope).is_some_and(|at| at <= as_of),
+                })
+                .map(|envelope| &envelope.payload),
+        );
+        if complaint.status == obliged_domain::Status::NotFiled {
+            return Err(EngineError::NotFound(complaint_id));
+        }
+        Ok(complaint)
+    }
+
+    /// Every event of a complaint in order, with metadata, personal data opened or redacted.
+    pub async fn history(
+        &self,
+        complaint_id: Uuid,
+        disclosure: Disclosure,
+    ) -> Result<Vec<RecordedEvent>, EngineError> {
+        let history = self.load(complaint_id).await?;
+        let key = match disclosure {
+            Disclosure::Full => Some(self.0.vault.key(complaint_id).await?),
+            Disclosure::Redacted => None,
+        };
+        history
+            .iter()
+            .map(|envelope| {
+                let mut payload = serde_json::to_value(&envelope.payload)
+                    .map_err(|error| EngineError::Internal(error.to_string()))?;
+                open_sealed(&mut payload, key.as_ref());
+                let text = |name: &str| envelope.metadata.get(name).cloned();
+                Ok(RecordedEvent {
+                    sequence: envelope.sequence as u64,
+                    event_type: envelope.payload.name().to_owned(),
+                    version: obliged_domain::EVENT_VERSION.to_owned(),
+                    event_id: text(EVENT_ID),
+                    command_id: text(meta::COMMAND_ID),
+                    correlation_id: text(meta::CORRELATION_ID),
+                    actor: text(meta::ACTOR),
+                    recorded_at: text(meta::RECORDED_AT),
+                    payload,
+                })
+            })
+            .collect()
+    }
+
+    async fn load(&self, complaint_id: Uuid) -> Result<Vec<EventEnvelope<Complaint>>, EngineError> {
+        let history = self
+            .0
+            .store
+            .load_events(&complaint_id.to_string())
+            .await
+            .map_err(store_error)?;
+        if history.is_empty() {
+            return Err(EngineError::NotFound(complaint_id));
+        }
+        Ok(history)
+    }
+}
+
+fn recorded_at(envelope: &EventEnvelope<Complaint>) -> Option<Timestamp> {
+    envelope.metadata.get(meta::RECORDED_AT)?.parse().ok()
+}
+
+/// If the command with `command_id` was already applied by `actor`, what it appended.
+fn replayed(
+    complaint_id: Uuid,
+    command_id: &str,
+    actor: &StaffId,
+    fingerprint: &str,
+    history: &[EventEnvelope<Complaint>],
+) -> Result<Option<CommandOutcome>, EngineError> {
+    let earlier: Vec<&EventEnvelope<Complaint>> = history
+        .iter()
+        .filter(|envelope| {
+            envelope.metadata.get(meta::COMMAND_ID).map(String::as_str) == Some(command_id)
+                && envelope.metadata.get(meta::ACTOR).map(String::as_str) == Some(actor.as_str())
+        })
+        .collect();
+    let Some(first) = earlier.first() else {
+        return Ok(None);
+    };
+    if first
+        .metadata
+        .get(meta::REQUEST_FINGERPRINT)
+        .map(String::as_str)
+        != Some(fingerprint)
+    {
+        return Err(EngineError::IdempotencyKeyReused {
+            key: command_id.to_owned(),
+        });
+    }
+    Ok(Some(CommandOutcome {
+        complaint_id,
+        command_id: command_id.to_owned(),
+        events: earlier
+            .iter()
+            .map(|envelope| AppendedEvent {
+                sequence: envelope.sequence as u64,
+                event_type: envelope.payload.name().to_owned(),
+            })
+            .collect(),
+        replayed: true,
+    }))
+}
+
+/// Replaces every sealed value (`{"sealed": "…"}`) in `value` by its plaintext, `[erased]`
+/// once the key is destroyed, or `[sealed]` when the reader may not see personal data.
+fn open_sealed(value: &mut Value, key: Option<&KeyState>) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1 {
+                if let Some(Value::String(sealed)) = map.get("sealed") {
+                    *value = Value::String(match key {
+                        None => "[sealed]".to_owned(),
+                        Some(KeyState::Active(key)) => key
+                            .unseal(sealed)
+                            .unwrap_or_else(|_| "[unreadable]".to_owned()),
+                        Some(KeyState::Destroyed | KeyState::Missing) => "[erased]".to_owned(),
+                    });
+                    return;
+                }
+            }
+            for field in map.values_mut() {
+                open_sealed(field, key);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                open_sealed(item, key);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,328 @@
+//! The command line: one settings struct parsed in one place (flags with environment fallbacks),
+//! and one function per subcommand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use jiff::{SignedDuration, Timestamp};
+use obliged_domain::Policy;
+use obliged_storage::{Disclosure, Role, Tokens};
+use uuid::Uuid;
+
+use crate::startup::{self, SystemClock, DEFAULT_DATABASE_URL, DEFAULT_MASTER_KEY_FILE};
+
+/// obliged: an event-sourced complaint resolution engine in which listening obliges action.
+///
+/// Every complaint is a history of immutable events: contacts, promises, follow-ups owed and
+/// ownership. Runs on an embedded SQLite file by default, or on PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "obliged", version, propagate_version = true)]
+pub struct Cli {
+    /// Where complaints are stored: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "OBLIGED_DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        value_name = "URL"
+    )]
+    pub database_url: String,
+
+    /// The master key that wraps the per-complaint keys sealing personal data. Created with mode
+    /// 0600 on first start if absent; losing it makes all personal data unreadable.
+    #[arg(
+        long,
+        global = true,
+        env = "OBLIGED_MASTER_KEY_FILE",
+        default_value = DEFAULT_MASTER_KEY_FILE,
+        value_name = "PATH"
+    )]
+    pub master_key_file: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API until SIGINT or SIGTERM (migrates the database first).
+    Serve(ServeArgs),
+    /// Create or upgrade the database tables, then exit.
+    Migrate,
+    /// Manage API bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Read complaints.
+    #[command(subcommand)]
+    Complaint(ComplaintCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(
+        long,
+        env = "OBLIGED_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+
+    /// Hours within which an inbound request must be answered.
+    #[arg(
+        long,
+        env = "OBLIGED_RESPOND_WITHIN_HOURS",
+        default_value_t = 48,
+        value_name = "HOURS"
+    )]
+    pub respond_within_hours: u32,
+
+    /// Hours a team queue may hold a complaint before a person must pick it up.
+    #[arg(
+        long,
+        env = "OBLIGED_TRIAGE_WITHIN_HOURS",
+        default_value_t = 4,
+        value_name = "HOURS"
+    )]
+    pub triage_within_hours: u32,
+
+    /// Inbound contacts without a resolution after which a complaint goes to Special Care
+    /// (0 turns the rule off).
+    #[arg(
+        long,
+        env = "OBLIGED_REPEAT_CONTACTS",
+        default_value_t = 3,
+        value_name = "N"
+    )]
+    pub repeat_contacts: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; the token itself is printed once, as the last line.
+    Create {
+        /// agent, lead, auditor (read-only), integration (stream only) or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Who acts with the token (recorded as the actor of its commands).
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke every active token with this name or id.
+    Revoke {
+        #[arg(value_name = "NAME_OR_ID")]
+        name_or_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComplaintCommand {
+    /// Print a complaint's state and its history as a readable timeline.
+    Show {
+        /// The complaint id.
+        id: Uuid,
+        /// Show the complaint as it was recorded up to this moment (RFC 3339).
+        #[arg(long, value_name = "TIMESTAMP")]
+        as_of: Option<Timestamp>,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| {
+        let roles: Vec<&str> = Role::ALL.iter().map(Role::as_str).collect();
+        format!("unknown role {raw:?}; one of {}", roles.join(", "))
+    })
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(&cli.database_url, &cli.master_key_file, args).await,
+        Command::Migrate => {
+            let database = startup::connect(&cli.database_url).await?;
+            database.close().await;
+            println!("migrated {}", startup::redact(&cli.database_url));
+            Ok(())
+        }
+        Command::Token(command) => token(&cli.database_url, command).await,
+        Command::Complaint(ComplaintCommand::Show { id, as_of }) => {
+            show(&cli.database_url, &cli.master_key_file, id, as_of).await
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(
+    database_url: &str,
+    master_key_file: &std::path::Path,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    init_tracing();
+    let database = startup::connect(database_url).await?;
+    let master_key = startup::load_master_key(master_key_file)?;
+    let policy = Policy {
+        respond_within: SignedDuration::from_hours(i64::from(args.respond_within_hours)),
+        triage_within: SignedDuration::from_hours(i64::from(args.triage_within_hours)),
+        repeat_contact_threshold: args.repeat_contacts,
+    };
+    let state = startup::state(&database, &master_key, policy, Arc::new(SystemClock));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(
+        database = %startup::redact(database_url),
+        "obliged listening on http://{address}"
+    );
+    println!("listening on http://{address}");
+    startup::serve(listener, state, startup::shutdown_signal()).await
+}
+
+async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {
+    let database = startup::connect(database_url).await?;
+    let tokens = Tokens::new(database.clone());
+    let result = match command {
+        TokenCommand::Create { role, name } => {
+            let issued = tokens
+                .create(&name, role)
+                .await
+                .context("creating the token")?;
+            println!(
+                "created {role} token {} for {}; it is shown only this once:",
+                issued.token.id, issued.token.name
+            );
+            println!("{}", issued.secret);
+            Ok(())
+        }
+        TokenCommand::List => {
+            let list = tokens.list().await.context("listing tokens")?;
+            println!(
+                "{:<36}  {:<24}  {:<11}  {:<27}  revoked",
+                "id", "name", "role", "created"
+            );
+            for token in list {
+                println!(
+                    "{:<36}  {:<24}  {:<11}  {:<27}  {}",
+                    token.id,
+                    token.name,
+                    token.role,
+                    token.created_at,
+                    token.revoked_at.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name_or_id } => match tokens.revoke(&name_or_id).await {
+            Ok(count) => {
+                println!("revoked {count} token(s) matching {name_or_id}");
+                Ok(())
+            }
+            Err(error) => Err(anyhow::Error::new(error)),
+        },
+    };
+    database.close().await;
+    result
+}
+
+async fn show(
+    database_url: &str,
+    master_key_file: &std::path::Path,
+    id: Uuid,
+    as_of: Option<Timestamp>,
+) -> anyhow::Result<()> {
+    let database = startup::connect(database_url).await?;
+    let master_key = startup::load_master_key(master_key_file)?;
+    let state = startup::state(
+        &database,
+        &master_key,
+        Policy::default(),
+        Arc::new(SystemClock),
+    );
+    let complaint = match state.engine.complaint(id, as_of).await {
+        Ok(complaint) => complaint,
+        Err(obliged_storage::EngineError::NotFound(_)) => match as_of {
+            Some(as_of) => bail!("complaint {id} did not exist as of {as_of}"),
+            None => bail!("complaint {id} not found"),
+        },
+        Err(error) => return Err(error).context("reading the complaint"),
+    };
+    let history = state
+        .engine
+        .history(id, Disclosure::Full)
+        .await
+        .context("reading the history")?;
+    database.close().await;
+
+    print!("{}", render_timeline(id, &complaint, &history, as_of));
+    Ok(())
+}
+
+/// A complaint as a person reads it: a header with the state, then one block per event.
+pub fn render_timeline(
+    id: Uuid,
+    complaint: &obliged_domain::Complaint,
+    history: &[obliged_storage::RecordedEvent],
+    as_of: Option<Timestamp>,
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let owner = complaint
+        .owner
+        .as_ref()
+        .map_or("nobody yet".to_owned(), ToString::to_string);
+    let _ = writeln!(out, "complaint {id}");
+    if let Some(as_of) = as_of {
+        let _ = writeln!(out, "  as of      {as_of}");
+    }
+    let _ = writeln!(out, "  status     {}", complaint.status.as_str());
+    let _ = writeln!(out, "  owner      {owner}");
+    let open = complaint.open_promise_ids();
+    let _ = writeln!(
+        out,
+        "  open promises {}, unmet obligations {}, open follow-ups {}",
+        open.len(),
+        complaint.unmet_obligation_nos().len(),
+        complaint.open_follow_up_ids().len()
+    );
+    let _ = writeln!(out);
+    for event in history {
+        let recorded = event.recorded_at.as_deref().unwrap_or("?");
+        if let (Some(as_of), Ok(at)) = (as_of, recorded.parse::<Timestamp>()) {
+            if at > as_of {
+                break;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "#{:<4} {recorded}  {:<28} by {}",
+            event.sequence,
+            event.event_type,
+            event.actor.as_deref().unwrap_or("?")
+        );
+        if let serde_json::Value::Object(fields) = &event.payload[&event.event_type] {
+            for (name, value) in fields {
+                if value.is_null() {
+                    continue;
+                }
+                let shown = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                let _ = writeln!(out, "        {name}: {shown}");
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,138 @@
+//! Wiring: connect and migrate the database, load the master key, build the engine and the HTTP
+//! state, serve until a shutdown signal, and close the pool on the way out.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use obliged_domain::{Clock, ComplaintServices, Policy};
+use obliged_http::AppState;
+use obliged_storage::{Database, Engine, MasterKey, Tokens};
+use tokio::net::TcpListener;
+
+/// The wall clock, the production implementation of the domain's clock port.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// The default embedded store, relative to the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://obliged-data/obliged.db";
+/// The default master key file, beside the default store.
+pub const DEFAULT_MASTER_KEY_FILE: &str = "obliged-data/master.key";
+
+/// Connects to `url` and applies pending migrations. For SQLite, the file's folder is created.
+pub async fn connect(url: &str) -> anyhow::Result<Database> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating the folder {}", parent.display()))?;
+        }
+    }
+    let database = Database::connect(url)
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))?;
+    database.migrate().await.context("migrating the database")?;
+    Ok(database)
+}
+
+/// `url` without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Everything a running obliged needs, built from a connected database.
+pub fn state(
+    database: &Database,
+    master_key: &MasterKey,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+) -> AppState {
+    AppState {
+        engine: Engine::new(database, master_key, ComplaintServices::new(clock, policy)),
+        tokens: Tokens::new(database.clone()),
+        database: database.clone(),
+    }
+}
+
+pub fn load_master_key(path: &Path) -> anyhow::Result<MasterKey> {
+    MasterKey::load_or_create(path)
+        .with_context(|| format!("loading the master key from {}", path.display()))
+}
+
+/// Serves HTTP on `listener` until `shutdown`, then closes the database.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let database = state.database.clone();
+    obliged_http::serve(listener, state, shutdown)
+        .await
+        .context("serving HTTP")?;
+    database.close().await;
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://user:secret@localhost/db"),
+            "postgres://user:***@localhost/db"
+        );
+        assert_eq!(redact("postgres://localhost/db"), "postgres://localhost/db");
+        assert_eq!(redact(DEFAULT_DB), DEFAULT_DB);
+    }
+
+    const DEFAULT_DB: &str = super::DEFAULT_DATABASE_URL;
+}
