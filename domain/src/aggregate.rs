@@ -90,6 +90,8 @@ impl PromiseStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromiseState {
     pub kind: PromiseKind,
+    /// The element of the case this promise would change, if any.
+    pub concerns: Option<ElementName>,
     pub promiser: StaffId,
     pub due_at: Timestamp,
     pub status: PromiseStatus,
@@ -322,6 +324,7 @@ impl Complaint {
                 Ok(vec![E::HandoverAccepted {
                     from: offer.from.clone(),
                     to: offer.to.clone(),
+                    triage_due_at: offer.to.is_team().then(|| later(now, policy.triage_within)),
                     by: actor,
                     at: now,
                 }])
@@ -372,15 +375,7 @@ impl Complaint {
                 if due_at <= now {
                     return Err(ComplaintError::DueInPast { due_at, now });
                 }
-                if let Some(element) = &concerns {
-                    if let Some(rule) = self.non_negotiable.get(element) {
-                        return Err(ComplaintError::NonNegotiableElement {
-                            element: element.clone(),
-                            explanation: rule.explanation.clone(),
-                            referral: rule.referral.clone(),
-                        });
-                    }
-                }
+                self.refuse_non_negotiable(concerns.as_ref())?;
                 let mut events = vec![E::PromiseMade {
                     promise_id,
                     kind,
@@ -413,6 +408,7 @@ impl Complaint {
                 customer_agreed,
             } => {
                 let promise = self.outstanding_promise(promise_id)?;
+                self.refuse_non_negotiable(promise.concerns.as_ref())?;
                 if due_at == promise.due_at {
                     return Err(ComplaintError::DueTimeUnchanged { promise_id, due_at });
                 }
@@ -618,6 +614,9 @@ impl Complaint {
                 Ok(events)
             }
             C::RecordCustomerResponse { accepted, comment } => {
+                if self.status == Status::Resolved {
+                    return Err(ComplaintError::AlreadyResolved);
+                }
                 let ResolutionState::Proposed { proposal_no } = self.resolution else {
                     return Err(ComplaintError::NoPendingProposal);
                 };
@@ -644,11 +643,13 @@ impl Complaint {
                 if !accepted && override_reason.is_none() {
                     return Err(ComplaintError::ResolutionNotAccepted);
                 }
-                Ok(vec![E::ComplaintResolved {
+                let mut events = vec![E::ComplaintResolved {
                     override_reason,
                     by: actor,
                     at: now,
-                }])
+                }];
+                events.extend(self.discharge_all(Discharge::FinalResponse, now));
+                Ok(events)
             }
             C::Close => {
                 let promise_ids = self.open_promise_ids();
@@ -696,18 +697,39 @@ impl Complaint {
             .collect()
     }
 
+    /// Refuses a promise about an element flagged non-negotiable, with the explanation and
+    /// referral the customer is owed instead.
+    fn refuse_non_negotiable(&self, concerns: Option<&ElementName>) -> Result<(), ComplaintError> {
+        let Some(element) = concerns else {
+            return Ok(());
+        };
+        match self.non_negotiable.get(element) {
+            Some(rule) => Err(ComplaintError::NonNegotiableElement {
+                element: element.clone(),
+                explanation: rule.explanation.clone(),
+                referral: rule.referral.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     fn answerable_offer(&self, actor: &StaffId) -> Result<&HandoverOffer, ComplaintError> {
         let offer = self
             .pending_handover
             .as_ref()
             .ok_or(ComplaintError::NoHandoverPending)?;
-        match &offer.to {
-            Owner::Person(receiver) if receiver != actor => {
-                Err(ComplaintError::NotHandoverReceiver {
-                    to: offer.to.clone(),
-                })
-            }
-            _ => Ok(offer),
+        // A person's offer is answered by that person; a team's by anyone but the offerer,
+        // who cannot move a complaint into a queue by accepting their own offer.
+        let may_answer = match &offer.to {
+            Owner::Person(receiver) => receiver == actor,
+            Owner::Team(_) => offer.from != Owner::Person(actor.clone()),
+        };
+        if may_answer {
+            Ok(offer)
+        } else {
+            Err(ComplaintError::NotHandoverReceiver {
+                to: offer.to.clone(),
+            })
         }
     }
 
@@ -807,7 +829,13 @@ impl Aggregate for Complaint {
                     offered_at: at,
                 });
             }
-            E::HandoverAccepted { to, .. } | E::TakenOver { to, .. } => {
+            E::HandoverAccepted {
+                to, triage_due_at, ..
+            } => {
+                self.set_owner(to);
+                self.triage_due_at = triage_due_at;
+            }
+            E::TakenOver { to, .. } => {
                 self.set_owner(to);
                 self.triage_due_at = None;
             }
@@ -818,12 +846,14 @@ impl Aggregate for Complaint {
                 kind,
                 due_at,
                 promiser,
+                concerns,
                 ..
             } => {
                 self.promises.insert(
                     promise_id,
                     PromiseState {
                         kind,
+                        concerns,
                         promiser,
                         due_at,
                         status: PromiseStatus::Pending,

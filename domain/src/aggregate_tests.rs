@@ -1063,6 +1063,7 @@ fn the_previous_owner_stays_accountable_until_the_handover_is_accepted() {
         [E::HandoverAccepted {
             from: person(ALICE),
             to: person(BOB),
+            triage_due_at: None,
             by: staff(BOB),
             at: hours(2),
         }],
@@ -1141,6 +1142,7 @@ async fn the_receiver_accepts_the_handover() {
         .then_expect_events(vec![E::HandoverAccepted {
             from: person(ALICE),
             to: person(BOB),
+            triage_due_at: None,
             by: staff(BOB),
             at: hours(2),
         }]);
@@ -1179,9 +1181,43 @@ async fn a_member_of_the_receiving_team_accepts_a_handover_to_a_team_queue() {
         .then_expect_events(vec![E::HandoverAccepted {
             from: person(ALICE),
             to: team(BILLING_TEAM),
+            triage_due_at: Some(hours(6)),
             by: staff(CAROL),
             at: hours(2),
         }]);
+}
+
+#[test]
+fn a_team_queue_reached_by_handover_gets_a_triage_deadline() {
+    let accepted = state_after(&with(
+        with(
+            owned_by_alice(),
+            [handover_offered_to(team(BILLING_TEAM), hours(1))],
+        ),
+        [E::HandoverAccepted {
+            from: person(ALICE),
+            to: team(BILLING_TEAM),
+            triage_due_at: Some(hours(6)),
+            by: staff(CAROL),
+            at: hours(2),
+        }],
+    ));
+    assert_eq!(accepted.owner, Some(team(BILLING_TEAM)));
+    assert_eq!(accepted.triage_due_at, Some(hours(6)));
+}
+
+#[tokio::test]
+async fn the_offerer_cannot_accept_their_own_handover_to_a_team() {
+    at(hours(2))
+        .given(with(
+            owned_by_alice(),
+            [handover_offered_to(team(BILLING_TEAM), hours(1))],
+        ))
+        .when_async(by(ALICE, C::AcceptHandover))
+        .await
+        .then_expect_error(ComplaintError::NotHandoverReceiver {
+            to: team(BILLING_TEAM),
+        });
 }
 
 #[tokio::test]
@@ -1526,6 +1562,31 @@ async fn a_promise_to_change_a_non_negotiable_element_is_refused_with_the_explan
         "statutory-fee is non-negotiable: the fee is set by the energy regulator \
          (referral: Energy Ombudsman, 0800 000 000)"
     );
+}
+
+#[tokio::test]
+async fn renegotiating_a_promise_about_an_element_flagged_later_is_refused() {
+    let mut made = promise_made(promise_id(1), hours(24));
+    if let E::PromiseMade { concerns, .. } = &mut made {
+        *concerns = Some(element("statutory-fee"));
+    }
+    at(hours(2))
+        .given(with(owned_by_alice(), [made, non_negotiable_flagged()]))
+        .when_async(by(
+            ALICE,
+            C::RenegotiatePromise {
+                promise_id: promise_id(1),
+                due_at: hours(48),
+                reason: sealed("sealed:need more time"),
+                customer_agreed: true,
+            },
+        ))
+        .await
+        .then_expect_error(ComplaintError::NonNegotiableElement {
+            element: element("statutory-fee"),
+            explanation: public("the fee is set by the energy regulator"),
+            referral: public("Energy Ombudsman, 0800 000 000"),
+        });
 }
 
 #[tokio::test]
@@ -2748,6 +2809,44 @@ async fn resolving_without_acceptance_is_allowed_with_an_override_reason() {
 }
 
 #[tokio::test]
+async fn resolving_by_override_is_a_final_response_that_discharges_open_obligations() {
+    at(hours(3))
+        .given(with(owned_by_alice(), inbound_request(1, 1, hours(1))))
+        .when_async(by(
+            ALICE,
+            C::Resolve {
+                override_reason: Some(sealed("sealed:final response sent")),
+            },
+        ))
+        .await
+        .then_expect_events(vec![
+            resolved(Some(sealed("sealed:final response sent")), hours(3)),
+            discharged(1, Discharge::FinalResponse, true, hours(3)),
+        ]);
+}
+
+#[tokio::test]
+async fn a_customer_answer_after_resolution_is_refused() {
+    at(hours(4))
+        .given(with(
+            owned_by_alice(),
+            [
+                proposed(1, hours(1)),
+                resolved(Some(sealed("sealed:override")), hours(2)),
+            ],
+        ))
+        .when_async(by(
+            ALICE,
+            C::RecordCustomerResponse {
+                accepted: true,
+                comment: None,
+            },
+        ))
+        .await
+        .then_expect_error(ComplaintError::AlreadyResolved);
+}
+
+#[tokio::test]
 async fn a_resolved_complaint_is_not_resolved_or_proposed_again() {
     for command in [
         C::Resolve {
@@ -2834,16 +2933,16 @@ async fn closing_with_open_follow_ups_is_refused_and_names_them() {
 
 #[tokio::test]
 async fn closing_with_an_unmet_obligation_to_respond_is_refused() {
-    // Resolved by override while the customer's last request was never answered.
+    // Resolved, and then the customer asked something new that was never answered.
     let given = [
         owned_by_alice(),
         inbound_request(1, 1, hours(1)),
         vec![
             contact(2, Direction::Outbound, false, hours(2)),
             discharged(1, Discharge::Reply { contact_no: 2 }, true, hours(2)),
+            resolved(Some(sealed("sealed:goodwill")), hours(3)),
         ],
-        inbound_request(3, 2, hours(3)),
-        vec![resolved(Some(sealed("sealed:goodwill")), hours(4))],
+        inbound_request(3, 2, hours(4)),
     ]
     .concat();
     at(hours(5))

@@ -16,13 +16,22 @@ use crate::values::{
 /// The schema version of every event variant today.
 pub const EVENT_VERSION: &str = "1.0";
 
-/// What discharged an obligation to respond: only these three can (invariant 2).
+/// What discharged an obligation to respond: only a reply, a promise or a resolution can
+/// (invariant 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Discharge {
-    Reply { contact_no: u32 },
-    Promise { promise_id: PromiseId },
-    Resolution { proposal_no: u32 },
+    Reply {
+        contact_no: u32,
+    },
+    Promise {
+        promise_id: PromiseId,
+    },
+    Resolution {
+        proposal_no: u32,
+    },
+    /// Resolved without an accepted proposal: the final response answers what was asked.
+    FinalResponse,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +82,8 @@ pub enum ComplaintEvent {
     HandoverAccepted {
         from: Owner,
         to: Owner,
+        /// Set when the receiver is a team queue: a person must pick it up by then.
+        triage_due_at: Option<Timestamp>,
         by: StaffId,
         at: Timestamp,
     },

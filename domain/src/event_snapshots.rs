@@ -130,7 +130,8 @@ fn handover_offered() -> ComplaintEvent {
 fn handover_accepted() -> ComplaintEvent {
     E::HandoverAccepted {
         from: Owner::Person(staff("alice")),
-        to: Owner::Person(staff("bob")),
+        to: Owner::Team(staff("billing")),
+        triage_due_at: Some(at()),
         by: staff("bob"),
         at: at(),
     }
@@ -569,6 +570,7 @@ fn discharge_kinds_json() {
             promise_id: promise_id(),
         },
         Discharge::Resolution { proposal_no: 1 },
+        Discharge::FinalResponse,
     ];
     assert_json_snapshot!(kinds);
 }
