@@ -1,1 +1,19 @@
+//! Black-box tests of obliged, in one test binary to keep link times low.
+//!
+//! Every HTTP scenario runs twice, once per store (`sqlite::…` and `postgres::…`). PostgreSQL
+//! tests use a fresh database each; when the server is unreachable they report themselves
+//! skipped, unless `CI=true`, where they fail.
 
+// Shared harness: stores, the in-process app, requests.
+mod support;
+
+// The complaint life cycle over HTTP, reads as of a moment, history.
+mod lifecycle;
+// Bad input: each malformed request gets its problem and changes nothing.
+mod bad_input;
+// Concurrency, idempotency, and commands that outlive their client.
+mod concurrency;
+// Tokens, roles, and personal data sealed at rest.
+mod security;
+// The real binary: token creation, serve, complaint show, graceful shutdown.
+mod binary;

@@ -47,9 +47,14 @@ fn json_value(bytes: &[u8]) -> Result<Value, ApiError> {
 }
 
 fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
+    serde_path_to_error::deserialize(value.clone()).map_err(|error| {
+        let mut path = error.path().to_string();
         let message = error.inner().to_string();
+        if path == "." {
+            if let Some(field) = culprit::<T>(&value, &message) {
+                path = field;
+            }
+        }
         let slug = if message.starts_with("missing field") {
             "missing-field"
         } else if message.starts_with("unknown field") {
@@ -64,6 +69,25 @@ fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
         };
         ApiError::bad_request(slug, detail)
     })
+}
+
+/// The top-level field that makes `value` fail with `message`. Internally tagged enums (the
+/// commands) lose serde's field path, so the field is found by removing each in turn: an
+/// invalid value fails as soon as it is read, so only removing the culprit changes the error.
+fn culprit<T: DeserializeOwned>(value: &Value, message: &str) -> Option<String> {
+    let object = value.as_object()?;
+    object
+        .keys()
+        .filter(|key| key.as_str() != "type")
+        .find(|key| {
+            let mut without = object.clone();
+            without.remove(key.as_str());
+            match serde_json::from_value::<T>(Value::Object(without)) {
+                Ok(_) => true,
+                Err(error) => error.to_string() != message,
+            }
+        })
+        .cloned()
 }
 
 pub fn new_complaint(bytes: &[u8]) -> Result<NewComplaint, ApiError> {
@@ -174,6 +198,20 @@ mod tests {
             slug(command(b"{\"type\":\"AssignOwner\",\"owner\":\"a b\"}")),
             "invalid-field"
         );
+    }
+
+    #[test]
+    fn an_invalid_field_is_named() {
+        let detail = |body: &[u8]| match command(body) {
+            Err(ApiError::BadRequest { detail, .. }) => detail,
+            other => panic!("expected a bad request, got {other:?}"),
+        };
+        let bad_id = detail(br#"{"evidence":"e","type":"KeepPromise","promise_id":"nope"}"#);
+        assert!(bad_id.starts_with("promise_id: "), "{bad_id}");
+        let bad_kind = detail(
+            br#"{"type":"MakePromise","kind":"x","promise_id":"0192f0c4-0000-7000-8000-000000000001","description":"d","due_at":"2030-01-01T00:00:00Z"}"#,
+        );
+        assert!(bad_kind.starts_with("kind: unknown variant"), "{bad_kind}");
     }
 
     #[test]

@@ -1,0 +1,165 @@
+//! The real `obliged` binary, end to end: help, migrations, tokens, serving HTTP on a free port,
+//! the readable timeline, and a graceful stop on SIGTERM. Runs on both stores.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::support::{Backend, TestStore};
+
+fn obliged(directory: &Path, database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_obliged"));
+    command
+        .current_dir(directory)
+        .env("OBLIGED_DATABASE_URL", database_url)
+        .env("OBLIGED_MASTER_KEY_FILE", directory.join("master.key"))
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().expect("run obliged");
+    assert!(
+        output.status.success(),
+        "obliged failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// Stops the server if a test fails half-way.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn help_names_every_subcommand() {
+    let output = Command::new(env!("CARGO_BIN_EXE_obliged"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    let help = String::from_utf8(output.stdout).unwrap();
+    for subcommand in ["serve", "migrate", "token", "complaint"] {
+        assert!(help.contains(subcommand), "--help lacks {subcommand}: {help}");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_obliged"))
+        .args(["token", "create", "--role", "janitor", "--name", "x"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role"));
+}
+
+#[tokio::test]
+async fn sqlite_binary_serves_files_and_shows_a_complaint() {
+    binary_end_to_end(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_binary_serves_files_and_shows_a_complaint() {
+    binary_end_to_end(Backend::Postgres).await;
+}
+
+async fn binary_end_to_end(backend: Backend) {
+    let Some(store) = TestStore::create(backend).await else {
+        return;
+    };
+    let directory = std::env::temp_dir().join(format!("obliged-bin-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let url = store.url.clone();
+
+    assert!(run(obliged(&directory, &url).arg("migrate")).contains("migrated"));
+    let created = run(obliged(&directory, &url).args(["token", "create", "--role", "agent", "--name", "alice"]));
+    let token = created.lines().last().expect("token line").trim().to_owned();
+    assert!(token.starts_with("obl_"), "{created}");
+    let listed = run(obliged(&directory, &url).args(["token", "list"]));
+    assert!(listed.contains("alice") && listed.contains("agent"));
+    assert!(!listed.contains(&token));
+
+    let mut child = obliged(&directory, &url)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut server = Server(child);
+    let mut first_line = String::new();
+    BufReader::new(stdout).read_line(&mut first_line).unwrap();
+    let base = first_line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+        .to_owned();
+
+    let client = reqwest::Client::new();
+    let health: Value = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let openapi: Value = client
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(openapi["openapi"], "3.1.0");
+
+    let filed = client
+        .post(format!("{base}/api/complaints"))
+        .bearer_auth(&token)
+        .json(&crate::support::new_complaint())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 201);
+    let id = filed.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let assigned = client
+        .post(format!("{base}/api/complaints/{id}/commands"))
+        .bearer_auth(&token)
+        .json(&json!({"type":"AssignOwner","owner":"alice"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assigned.status(), 200);
+
+    let shown = run(obliged(&directory, &url).args(["complaint", "show", &id]));
+    assert!(shown.contains(&format!("complaint {id}")), "{shown}");
+    assert!(shown.contains("owner      alice"), "{shown}");
+    assert!(shown.contains("ComplaintFiled") && shown.contains("OwnerAssigned"), "{shown}");
+    assert!(shown.contains(crate::support::CUSTOMER_NAME), "{shown}");
+
+    let missing = obliged(&directory, &url)
+        .args(["complaint", "show", &uuid::Uuid::now_v7().to_string()])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
+
+    // SIGTERM: the server finishes and exits cleanly.
+    let pid = server.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    drop(server);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&directory);
+}

@@ -1,0 +1,127 @@
+//! Tokens and roles, and personal data sealed at rest.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{
+    for_each_store, Backend, TestApp, CUSTOMER_EMAIL, CUSTOMER_NAME, CUSTOMER_PHONE, DESCRIPTION,
+};
+
+for_each_store!(
+    roles_decide_who_reads_and_who_commands,
+    tokens_are_stored_only_as_hashes,
+    personal_data_is_sealed_at_rest_and_opened_for_readers,
+);
+
+async fn roles_decide_who_reads_and_who_commands(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let id = app.file().await;
+    let path = format!("/api/complaints/{id}");
+    let commands = format!("{path}/commands");
+
+    app.request(Method::GET, &path, None, &[], None)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    let no_token = app.request(Method::GET, &path, None, &[], None).await;
+    assert_eq!(no_token.headers["www-authenticate"], "Bearer");
+    app.get(&path, "obl_not-a-real-token")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    assert_eq!(app.get(&path, &app.auditor).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("{path}/history"), &app.auditor).await.status,
+        StatusCode::OK
+    );
+    app.post(&commands, &app.auditor, &json!({"type":"AssignOwner","owner":"audrey"}))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    app.post("/api/complaints", &app.auditor, &crate::support::new_complaint())
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+
+    app.get(&path, &app.integration)
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+
+    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"})).await;
+    app.command(&id, json!({"type":"TakeOver","reason":"alice is on leave"}))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let taken = app
+        .post(&commands, &app.lead, &json!({"type":"TakeOver","reason":"alice is on leave"}))
+        .await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.body);
+    let state = app.get(&path, &app.auditor).await;
+    assert_eq!(state.body["owner"], "lena");
+    assert_eq!(app.store.event_count(&id).await, 3, "refused calls appended nothing");
+
+    app.state.tokens.revoke("lena").await.expect("revoke");
+    app.post(&commands, &app.lead, &json!({"type":"Escalate","to":"manager","reason":"x"}))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+async fn tokens_are_stored_only_as_hashes(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    app.file().await;
+    let dump = app.store.dump().await;
+    assert!(dump.contains("alice"), "the dump does read the token table");
+    for secret in [&app.agent, &app.lead, &app.auditor, &app.integration] {
+        let random_part = secret.trim_start_matches("obl_");
+        assert!(!dump.contains(random_part), "a token secret is stored");
+    }
+    let listed = app.state.tokens.list().await.expect("list");
+    assert_eq!(listed.len(), 4);
+}
+
+async fn personal_data_is_sealed_at_rest_and_opened_for_readers(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let id = app.file().await;
+    app.ok(
+        &id,
+        json!({"type":"LogContact","direction":"inbound","channel":"phone",
+               "summary":"Mrs Vlieland says the bank shows two debits"}),
+    )
+    .await;
+    let dump = app.store.dump().await;
+    assert!(dump.contains("CUST-1042"), "the dump does read the events");
+    for secret in [
+        CUSTOMER_NAME,
+        "Vlieland",
+        CUSTOMER_EMAIL,
+        CUSTOMER_PHONE,
+        DESCRIPTION,
+        "two debits",
+    ] {
+        assert!(!dump.contains(secret), "{secret:?} is stored in plaintext");
+    }
+    let history = app.history(&id).await;
+    let filed = &history[0]["payload"]["ComplaintFiled"];
+    assert_eq!(filed["customer"]["name"], CUSTOMER_NAME);
+    assert_eq!(filed["customer"]["email"], CUSTOMER_EMAIL);
+    assert_eq!(filed["customer"]["phone"], CUSTOMER_PHONE);
+    assert_eq!(filed["description"], DESCRIPTION);
+    assert_eq!(
+        history[1]["payload"]["ContactLogged"]["summary"],
+        "Mrs Vlieland says the bank shows two debits"
+    );
+
+    // Erasure destroys the key: history, timings and accountability survive, content does not.
+    let complaint_id = uuid::Uuid::parse_str(&id).unwrap();
+    assert!(app.state.engine.vault().destroy(complaint_id).await.unwrap());
+    let erased = app.history(&id).await;
+    assert_eq!(erased.len(), 2);
+    assert_eq!(erased[0]["payload"]["ComplaintFiled"]["customer"]["name"], "[erased]");
+    assert_eq!(erased[0]["payload"]["ComplaintFiled"]["customer"]["reference"], "CUST-1042");
+    assert_eq!(erased[1]["actor"], "alice");
+    app.command(&id, json!({"type":"AssignOwner","owner":"alice"}))
+        .await
+        .assert_problem(StatusCode::GONE, "personal-data-erased");
+}

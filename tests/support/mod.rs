@@ -1,0 +1,403 @@
+//! The test harness: a fresh store per test (a temporary SQLite file, or a new PostgreSQL
+//! database dropped afterwards), the app wired as the binary wires it but with a controllable
+//! clock, and helpers that drive the router in-process.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use jiff::{SignedDuration, Timestamp};
+use obliged_domain::{FixedClock, Policy};
+use obliged_http::AppState;
+use obliged_storage::{Database, MasterKey, Role};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+/// Runs each named scenario (an `async fn(Backend)`) once per store.
+macro_rules! for_each_store {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    super::$scenario($crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    super::$scenario($crate::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use for_each_store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("OBLIGED_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
+}
+
+/// A store that exists for one test only.
+pub struct TestStore {
+    pub url: String,
+    pub database: Database,
+    directory: Option<PathBuf>,
+    postgres_name: Option<String>,
+}
+
+impl TestStore {
+    /// A fresh, migrated store, or `None` (test skipped) when PostgreSQL is unreachable
+    /// outside CI.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let directory =
+                    std::env::temp_dir().join(format!("obliged-test-{}", Uuid::now_v7()));
+                std::fs::create_dir_all(&directory).expect("create temp dir");
+                let url = format!("sqlite://{}", directory.join("obliged.db").display());
+                let database = Database::connect(&url).await.expect("open sqlite");
+                database.migrate().await.expect("migrate sqlite");
+                Some(Self {
+                    url,
+                    database,
+                    directory: Some(directory),
+                    postgres_name: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let admin = match Database::connect(&admin_url).await {
+                    Ok(admin) => admin,
+                    Err(error) if !in_ci() => {
+                        eprintln!("SKIPPED: PostgreSQL unreachable at {admin_url}: {error}");
+                        return None;
+                    }
+                    Err(error) => panic!("PostgreSQL unreachable at {admin_url} (CI=true): {error}"),
+                };
+                let Database::Postgres(admin_pool) = &admin else {
+                    panic!("{admin_url} is not a PostgreSQL url")
+                };
+                let name = format!("obliged_test_{}", Uuid::now_v7().simple());
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(admin_pool)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let url = database_url_with_name(&admin_url, &name);
+                let database = Database::connect(&url).await.expect("connect test database");
+                database.migrate().await.expect("migrate postgres");
+                Some(Self {
+                    url,
+                    database,
+                    directory: None,
+                    postgres_name: Some(name),
+                })
+            }
+        }
+    }
+
+    /// The raw text of every table, to search for things that must never be stored.
+    pub async fn dump(&self) -> String {
+        let mut text = String::new();
+        for table in ["events", "sealing_keys", "api_tokens"] {
+            let rows: Vec<(String,)> = match &self.database {
+                Database::Sqlite(pool) => {
+                    let columns: Vec<(String,)> =
+                        sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                            .fetch_all(pool)
+                            .await
+                            .expect("columns");
+                    let concat = columns
+                        .iter()
+                        .map(|(column,)| {
+                            format!(
+                                "coalesce(CASE typeof({column}) WHEN 'blob' THEN hex({column}) \
+                                 ELSE CAST({column} AS TEXT) END, '')"
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" || ' ' || ");
+                    sqlx::query_as(&format!("SELECT {concat} FROM {table}"))
+                        .fetch_all(pool)
+                        .await
+                        .expect("dump sqlite")
+                }
+                Database::Postgres(pool) => {
+                    sqlx::query_as(&format!("SELECT t::text FROM {table} t"))
+                        .fetch_all(pool)
+                        .await
+                        .expect("dump postgres")
+                }
+            };
+            for (row,) in rows {
+                text.push_str(&row);
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// Number of stored events of one complaint, read straight from the table.
+    pub async fn event_count(&self, complaint_id: &str) -> i64 {
+        match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
+                    .bind(complaint_id)
+                    .fetch_one(pool)
+                    .await
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
+                    .bind(complaint_id)
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+        .expect("count events")
+    }
+}
+
+fn database_url_with_name(admin_url: &str, name: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (admin_url, String::new()),
+    };
+    let without_database = base.rsplit_once('/').map_or(base, |(head, _)| head);
+    format!("{without_database}/{name}{query}")
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Some(directory) = &self.directory {
+            let _ = std::fs::remove_dir_all(directory);
+        }
+        if let Some(name) = self.postgres_name.take() {
+            // Drop runs outside async code: use a thread with its own runtime.
+            let admin_url = postgres_admin_url();
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async move {
+                    if let Ok(Database::Postgres(pool)) = Database::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&pool)
+                            .await;
+                        pool.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The moment every test starts at.
+pub fn t0() -> Timestamp {
+    "2026-03-02T09:00:00Z".parse().expect("timestamp")
+}
+
+pub fn hours(hours: i64) -> Timestamp {
+    t0() + SignedDuration::from_hours(hours)
+}
+
+/// The app in-process, on a fresh store, with a clock the test moves by hand.
+pub struct TestApp {
+    pub store: TestStore,
+    pub state: AppState,
+    pub router: Router,
+    pub clock: FixedClock,
+    pub agent: String,
+    pub lead: String,
+    pub auditor: String,
+    pub integration: String,
+}
+
+/// A response, decoded.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The problem `type` slug of an error response.
+    pub fn problem_type(&self) -> &str {
+        self.body["type"].as_str().unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, slug: &str) {
+        assert_eq!(self.status, status, "unexpected status; body {}", self.body);
+        assert_eq!(self.problem_type(), slug, "unexpected problem; body {}", self.body);
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|value| value.to_str().ok()),
+            Some("application/problem+json")
+        );
+        assert!(
+            self.body["detail"].as_str().is_some_and(|detail| !detail.is_empty()),
+            "a problem names what is wrong: {}",
+            self.body
+        );
+    }
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Option<Self> {
+        let store = TestStore::create(backend).await?;
+        let clock = FixedClock::new(t0());
+        let state = obliged::startup::state(
+            &store.database,
+            &MasterKey::generate(),
+            Policy::default(),
+            Arc::new(clock.clone()),
+        );
+        let token = |name: &'static str, role| {
+            let tokens = state.tokens.clone();
+            async move { tokens.create(name, role).await.expect("token").secret }
+        };
+        let agent = token("alice", Role::Agent).await;
+        let lead = token("lena", Role::Lead).await;
+        let auditor = token("audrey", Role::Auditor).await;
+        let integration = token("crm", Role::Integration).await;
+        Some(Self {
+            router: obliged_http::router(state.clone()),
+            state,
+            store,
+            clock,
+            agent,
+            lead,
+            auditor,
+            integration,
+        })
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Body>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            builder = builder.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(body.unwrap_or_else(Body::empty)).expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&bytes).into_owned())
+            })
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.request(
+            Method::POST,
+            path,
+            Some(token),
+            &[],
+            Some(Body::from(body.to_string())),
+        )
+        .await
+    }
+
+    /// Files a complaint as the agent and returns its id.
+    pub async fn file(&self) -> String {
+        let reply = self.post("/api/complaints", &self.agent, &new_complaint()).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Runs a command as the agent.
+    pub async fn command(&self, id: &str, command: Value) -> Reply {
+        self.post(&format!("/api/complaints/{id}/commands"), &self.agent, &command)
+            .await
+    }
+
+    /// Runs a command as the agent and insists that it succeeds.
+    pub async fn ok(&self, id: &str, command: Value) -> Value {
+        let reply = self.command(id, command.clone()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{command} -> {}", reply.body);
+        reply.body
+    }
+
+    pub async fn history(&self, id: &str) -> Vec<Value> {
+        let reply = self.get(&format!("/api/complaints/{id}/history"), &self.agent).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["events"].as_array().expect("events").clone()
+    }
+}
+
+pub const CUSTOMER_NAME: &str = "Margaretha Vlieland";
+pub const CUSTOMER_EMAIL: &str = "m.vlieland@example.org";
+pub const CUSTOMER_PHONE: &str = "+31 20 555 0199";
+pub const DESCRIPTION: &str = "Charged twice for the November invoice";
+
+pub fn new_complaint() -> Value {
+    json!({
+        "customer": {
+            "reference": "CUST-1042",
+            "name": CUSTOMER_NAME,
+            "email": CUSTOMER_EMAIL,
+            "phone": CUSTOMER_PHONE,
+        },
+        "channel": "phone",
+        "category": "billing",
+        "description": DESCRIPTION,
+    })
+}
+
+pub fn promise_id(number: u128) -> String {
+    Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0000 + number).to_string()
+}
