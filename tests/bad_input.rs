@@ -18,7 +18,8 @@ async fn each_bad_command_gets_its_problem_and_appends_nothing(backend: Backend)
         return;
     };
     let id = app.file().await;
-    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"})).await;
+    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
+        .await;
     let path = format!("/api/complaints/{id}/commands");
     let before = app.store.event_count(&id).await;
     assert_eq!(before, 2);
@@ -57,10 +58,16 @@ async fn each_bad_command_gets_its_problem_and_appends_nothing(backend: Backend)
         )
         .await;
     missing.assert_problem(StatusCode::BAD_REQUEST, "missing-field");
-    assert!(missing.body["detail"].as_str().unwrap().contains("description"));
-    app.command(&id, json!({"type":"AssignOwner","owner":"bob","priority":"high"}))
-        .await
-        .assert_problem(StatusCode::BAD_REQUEST, "unknown-field");
+    assert!(missing.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("description"));
+    app.command(
+        &id,
+        json!({"type":"AssignOwner","owner":"bob","priority":"high"}),
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST, "unknown-field");
     let bad_uuid = app
         .command(
             &id,
@@ -68,7 +75,10 @@ async fn each_bad_command_gets_its_problem_and_appends_nothing(backend: Backend)
         )
         .await;
     bad_uuid.assert_problem(StatusCode::BAD_REQUEST, "invalid-field");
-    assert!(bad_uuid.body["detail"].as_str().unwrap().contains("promise_id"));
+    assert!(bad_uuid.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("promise_id"));
     app.command(
         &id,
         json!({"type":"MakePromise","promise_id":promise_id(1),"kind":"callback",
@@ -102,9 +112,12 @@ async fn each_bad_command_gets_its_problem_and_appends_nothing(backend: Backend)
     past.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "due-in-past");
 
     let unknown = Uuid::now_v7();
-    app.command(&unknown.to_string(), json!({"type":"AssignOwner","owner":"alice"}))
-        .await
-        .assert_problem(StatusCode::NOT_FOUND, "complaint-not-found");
+    app.command(
+        &unknown.to_string(),
+        json!({"type":"AssignOwner","owner":"alice"}),
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND, "complaint-not-found");
     app.get(&format!("/api/complaints/{unknown}"), &app.agent)
         .await
         .assert_problem(StatusCode::NOT_FOUND, "complaint-not-found");
@@ -121,7 +134,11 @@ async fn each_bad_command_gets_its_problem_and_appends_nothing(backend: Backend)
         .await
         .assert_problem(StatusCode::NOT_FOUND, "not-found");
 
-    assert_eq!(app.store.event_count(&id).await, before, "nothing was appended");
+    assert_eq!(
+        app.store.event_count(&id).await,
+        before,
+        "nothing was appended"
+    );
     assert_eq!(app.history(&id).await.len(), 2);
 }
 

@@ -47,7 +47,10 @@ fn help_names_every_subcommand() {
         .expect("run");
     let help = String::from_utf8(output.stdout).unwrap();
     for subcommand in ["serve", "migrate", "token", "complaint"] {
-        assert!(help.contains(subcommand), "--help lacks {subcommand}: {help}");
+        assert!(
+            help.contains(subcommand),
+            "--help lacks {subcommand}: {help}"
+        );
     }
     let output = Command::new(env!("CARGO_BIN_EXE_obliged"))
         .args(["token", "create", "--role", "janitor", "--name", "x"])
@@ -76,8 +79,15 @@ async fn binary_end_to_end(backend: Backend) {
     let url = store.url.clone();
 
     assert!(run(obliged(&directory, &url).arg("migrate")).contains("migrated"));
-    let created = run(obliged(&directory, &url).args(["token", "create", "--role", "agent", "--name", "alice"]));
-    let token = created.lines().last().expect("token line").trim().to_owned();
+    let created =
+        run(obliged(&directory, &url)
+            .args(["token", "create", "--role", "agent", "--name", "alice"]));
+    let token = created
+        .lines()
+        .last()
+        .expect("token line")
+        .trim()
+        .to_owned();
     assert!(token.starts_with("obl_"), "{created}");
     let listed = run(obliged(&directory, &url).args(["token", "list"]));
     assert!(listed.contains("alice") && listed.contains("agent"));
@@ -143,7 +153,10 @@ async fn binary_end_to_end(backend: Backend) {
     let shown = run(obliged(&directory, &url).args(["complaint", "show", &id]));
     assert!(shown.contains(&format!("complaint {id}")), "{shown}");
     assert!(shown.contains("owner      alice"), "{shown}");
-    assert!(shown.contains("ComplaintFiled") && shown.contains("OwnerAssigned"), "{shown}");
+    assert!(
+        shown.contains("ComplaintFiled") && shown.contains("OwnerAssigned"),
+        "{shown}"
+    );
     assert!(shown.contains(crate::support::CUSTOMER_NAME), "{shown}");
 
     let missing = obliged(&directory, &url)

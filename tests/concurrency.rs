@@ -48,7 +48,10 @@ async fn concurrent_commands_succeed_or_conflict_and_lose_nothing(backend: Backe
                     let sequence = event["sequence"].as_u64().unwrap();
                     let previous = acknowledged.insert(
                         sequence,
-                        (event["type"].as_str().unwrap().to_owned(), command_id.clone()),
+                        (
+                            event["type"].as_str().unwrap().to_owned(),
+                            command_id.clone(),
+                        ),
                     );
                     assert!(previous.is_none(), "sequence {sequence} acknowledged twice");
                 }
@@ -71,7 +74,11 @@ async fn concurrent_commands_succeed_or_conflict_and_lose_nothing(backend: Backe
         .collect();
     let expected: Vec<u64> = (1..=history.len() as u64).collect();
     assert_eq!(sequences, expected, "sequences are contiguous");
-    assert_eq!(history.len(), 1 + acknowledged.len(), "only acknowledged events exist");
+    assert_eq!(
+        history.len(),
+        1 + acknowledged.len(),
+        "only acknowledged events exist"
+    );
     for event in &history[1..] {
         let sequence = event["sequence"].as_u64().unwrap();
         let (event_type, command_id) = acknowledged
@@ -82,9 +89,17 @@ async fn concurrent_commands_succeed_or_conflict_and_lose_nothing(backend: Backe
     }
     let contact_numbers: HashSet<u64> = history[1..]
         .iter()
-        .map(|event| event["payload"]["ContactLogged"]["contact_no"].as_u64().unwrap())
+        .map(|event| {
+            event["payload"]["ContactLogged"]["contact_no"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
-    assert_eq!(contact_numbers.len(), acknowledged.len(), "every decision saw the latest state");
+    assert_eq!(
+        contact_numbers.len(),
+        acknowledged.len(),
+        "every decision saw the latest state"
+    );
 }
 
 async fn the_same_idempotency_key_appends_once(backend: Backend) {
@@ -144,11 +159,19 @@ async fn the_same_idempotency_key_appends_once(backend: Backend) {
     assert_eq!(first.body["events"], second.body["events"]);
     assert_eq!(first.body["replayed"], false);
     assert_eq!(second.body["replayed"], true);
-    assert_eq!(app.store.event_count(&id).await, 3, "filed + contact + obligation, once");
+    assert_eq!(
+        app.store.event_count(&id).await,
+        3,
+        "filed + contact + obligation, once"
+    );
 
     let other_key = command("contact-2", contact).await;
     assert_eq!(other_key.status, StatusCode::OK);
-    assert_eq!(app.store.event_count(&id).await, 5, "a new key is a new command");
+    assert_eq!(
+        app.store.event_count(&id).await,
+        5,
+        "a new key is a new command"
+    );
 
     command("", json!({"type":"Close"}))
         .await
@@ -175,8 +198,12 @@ async fn a_command_completes_when_its_caller_goes_away(backend: Backend) {
     };
     // Poll the command exactly once, then drop it, as a disconnecting client's request would be.
     let engine = app.state.engine.clone();
-    let abandoned = tokio::time::timeout(Duration::ZERO, engine.execute(complaint_id, request)).await;
-    assert!(abandoned.is_err(), "the caller gave up before the command finished");
+    let abandoned =
+        tokio::time::timeout(Duration::ZERO, engine.execute(complaint_id, request)).await;
+    assert!(
+        abandoned.is_err(),
+        "the caller gave up before the command finished"
+    );
 
     // The command's own task still appends; wait for it (bounded), without moving any clock.
     let mut stored = 0;

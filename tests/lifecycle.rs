@@ -17,7 +17,11 @@ async fn a_complaint_goes_from_intake_to_closure(backend: Backend) {
         return;
     };
     let filed = app
-        .post("/api/complaints", &app.agent, &crate::support::new_complaint())
+        .post(
+            "/api/complaints",
+            &app.agent,
+            &crate::support::new_complaint(),
+        )
         .await;
     assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
     let id = filed.body["id"].as_str().expect("id").to_owned();
@@ -38,7 +42,8 @@ async fn a_complaint_goes_from_intake_to_closure(backend: Backend) {
         logged["events"],
         json!([{"type":"ContactLogged","sequence":2},{"type":"ObligationOpened","sequence":3}])
     );
-    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"})).await;
+    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
+        .await;
 
     app.clock.set(hours(2));
     let promise = promise_id(1);
@@ -70,11 +75,17 @@ async fn a_complaint_goes_from_intake_to_closure(backend: Backend) {
         json!({"type":"ProposeResolution","summary":"Refund of the second charge"}),
     )
     .await;
-    app.ok(&id, json!({"type":"RecordCustomerResponse","accepted":true}))
-        .await;
+    app.ok(
+        &id,
+        json!({"type":"RecordCustomerResponse","accepted":true}),
+    )
+    .await;
     app.ok(&id, json!({"type":"Resolve"})).await;
     let closed = app.ok(&id, json!({"type":"Close"})).await;
-    assert_eq!(closed["events"], json!([{"type":"ComplaintClosed","sequence":11}]));
+    assert_eq!(
+        closed["events"],
+        json!([{"type":"ComplaintClosed","sequence":11}])
+    );
 
     let state = app.get(&format!("/api/complaints/{id}"), &app.agent).await;
     assert_eq!(state.status, StatusCode::OK);
@@ -117,8 +128,7 @@ async fn a_complaint_goes_from_intake_to_closure(backend: Backend) {
         .collect();
     assert_eq!(event_ids.len(), history.len(), "each event has its own id");
     assert_eq!(
-        history[0]["payload"]["ComplaintFiled"]["customer"]["name"],
-        CUSTOMER_NAME,
+        history[0]["payload"]["ComplaintFiled"]["customer"]["name"], CUSTOMER_NAME,
         "agents read personal data in clear"
     );
 }
@@ -128,7 +138,8 @@ async fn state_as_of_a_moment_shows_what_was_recorded_by_then(backend: Backend) 
         return;
     };
     let id = app.file().await;
-    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"})).await;
+    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
+        .await;
     app.clock.set(hours(2));
     let promise = promise_id(7);
     app.ok(
@@ -156,16 +167,24 @@ async fn state_as_of_a_moment_shows_what_was_recorded_by_then(backend: Backend) 
     assert_eq!(between.body["open_promises"][0]["status"], "pending");
 
     let before_promise = app
-        .get(&format!("/api/complaints/{id}?as_of={}", hours(1)), &app.auditor)
+        .get(
+            &format!("/api/complaints/{id}?as_of={}", hours(1)),
+            &app.auditor,
+        )
         .await;
     assert_eq!(before_promise.body["promises"], json!([]));
 
-    let now = app.get(&format!("/api/complaints/{id}"), &app.auditor).await;
+    let now = app
+        .get(&format!("/api/complaints/{id}"), &app.auditor)
+        .await;
     assert_eq!(now.body["open_promises"], json!([]));
     assert_eq!(now.body["promises"][0]["status"], "kept");
 
     let bad = app
-        .get(&format!("/api/complaints/{id}?as_of=yesterday"), &app.auditor)
+        .get(
+            &format!("/api/complaints/{id}?as_of=yesterday"),
+            &app.auditor,
+        )
         .await;
     bad.assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
 }
@@ -177,7 +196,10 @@ async fn a_complaint_filed_later_did_not_exist_before(backend: Backend) {
     app.clock.set(hours(10));
     let id = app.file().await;
     let before = app
-        .get(&format!("/api/complaints/{id}?as_of={}", hours(9)), &app.agent)
+        .get(
+            &format!("/api/complaints/{id}?as_of={}", hours(9)),
+            &app.agent,
+        )
         .await;
     before.assert_problem(StatusCode::NOT_FOUND, "complaint-not-found");
 }

@@ -32,36 +32,59 @@ async fn roles_decide_who_reads_and_who_commands(backend: Backend) {
 
     assert_eq!(app.get(&path, &app.auditor).await.status, StatusCode::OK);
     assert_eq!(
-        app.get(&format!("{path}/history"), &app.auditor).await.status,
+        app.get(&format!("{path}/history"), &app.auditor)
+            .await
+            .status,
         StatusCode::OK
     );
-    app.post(&commands, &app.auditor, &json!({"type":"AssignOwner","owner":"audrey"}))
-        .await
-        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
-    app.post("/api/complaints", &app.auditor, &crate::support::new_complaint())
-        .await
-        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    app.post(
+        &commands,
+        &app.auditor,
+        &json!({"type":"AssignOwner","owner":"audrey"}),
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    app.post(
+        "/api/complaints",
+        &app.auditor,
+        &crate::support::new_complaint(),
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 
     app.get(&path, &app.integration)
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 
-    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"})).await;
+    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
+        .await;
     app.command(&id, json!({"type":"TakeOver","reason":"alice is on leave"}))
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
     let taken = app
-        .post(&commands, &app.lead, &json!({"type":"TakeOver","reason":"alice is on leave"}))
+        .post(
+            &commands,
+            &app.lead,
+            &json!({"type":"TakeOver","reason":"alice is on leave"}),
+        )
         .await;
     assert_eq!(taken.status, StatusCode::OK, "{}", taken.body);
     let state = app.get(&path, &app.auditor).await;
     assert_eq!(state.body["owner"], "lena");
-    assert_eq!(app.store.event_count(&id).await, 3, "refused calls appended nothing");
+    assert_eq!(
+        app.store.event_count(&id).await,
+        3,
+        "refused calls appended nothing"
+    );
 
     app.state.tokens.revoke("lena").await.expect("revoke");
-    app.post(&commands, &app.lead, &json!({"type":"Escalate","to":"manager","reason":"x"}))
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.post(
+        &commands,
+        &app.lead,
+        &json!({"type":"Escalate","to":"manager","reason":"x"}),
+    )
+    .await
+    .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
 }
 
 async fn tokens_are_stored_only_as_hashes(backend: Backend) {
@@ -115,11 +138,23 @@ async fn personal_data_is_sealed_at_rest_and_opened_for_readers(backend: Backend
 
     // Erasure destroys the key: history, timings and accountability survive, content does not.
     let complaint_id = uuid::Uuid::parse_str(&id).unwrap();
-    assert!(app.state.engine.vault().destroy(complaint_id).await.unwrap());
+    assert!(app
+        .state
+        .engine
+        .vault()
+        .destroy(complaint_id)
+        .await
+        .unwrap());
     let erased = app.history(&id).await;
     assert_eq!(erased.len(), 2);
-    assert_eq!(erased[0]["payload"]["ComplaintFiled"]["customer"]["name"], "[erased]");
-    assert_eq!(erased[0]["payload"]["ComplaintFiled"]["customer"]["reference"], "CUST-1042");
+    assert_eq!(
+        erased[0]["payload"]["ComplaintFiled"]["customer"]["name"],
+        "[erased]"
+    );
+    assert_eq!(
+        erased[0]["payload"]["ComplaintFiled"]["customer"]["reference"],
+        "CUST-1042"
+    );
     assert_eq!(erased[1]["actor"], "alice");
     app.command(&id, json!({"type":"AssignOwner","owner":"alice"}))
         .await

@@ -91,7 +91,9 @@ impl TestStore {
                         eprintln!("SKIPPED: PostgreSQL unreachable at {admin_url}: {error}");
                         return None;
                     }
-                    Err(error) => panic!("PostgreSQL unreachable at {admin_url} (CI=true): {error}"),
+                    Err(error) => {
+                        panic!("PostgreSQL unreachable at {admin_url} (CI=true): {error}")
+                    }
                 };
                 let Database::Postgres(admin_pool) = &admin else {
                     panic!("{admin_url} is not a PostgreSQL url")
@@ -103,7 +105,9 @@ impl TestStore {
                     .expect("create test database");
                 admin.close().await;
                 let url = database_url_with_name(&admin_url, &name);
-                let database = Database::connect(&url).await.expect("connect test database");
+                let database = Database::connect(&url)
+                    .await
+                    .expect("connect test database");
                 database.migrate().await.expect("migrate postgres");
                 Some(Self {
                     url,
@@ -200,9 +204,10 @@ impl Drop for TestStore {
                     .expect("runtime");
                 runtime.block_on(async move {
                     if let Ok(Database::Postgres(pool)) = Database::connect(&admin_url).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&pool)
-                            .await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&pool)
+                                .await;
                         pool.close().await;
                     }
                 });
@@ -250,7 +255,12 @@ impl Reply {
     #[track_caller]
     pub fn assert_problem(&self, status: StatusCode, slug: &str) {
         assert_eq!(self.status, status, "unexpected status; body {}", self.body);
-        assert_eq!(self.problem_type(), slug, "unexpected problem; body {}", self.body);
+        assert_eq!(
+            self.problem_type(),
+            slug,
+            "unexpected problem; body {}",
+            self.body
+        );
         assert_eq!(
             self.headers
                 .get("content-type")
@@ -258,7 +268,9 @@ impl Reply {
             Some("application/problem+json")
         );
         assert!(
-            self.body["detail"].as_str().is_some_and(|detail| !detail.is_empty()),
+            self.body["detail"]
+                .as_str()
+                .is_some_and(|detail| !detail.is_empty()),
             "a problem names what is wrong: {}",
             self.body
         );
@@ -313,8 +325,15 @@ impl TestApp {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let request = builder.body(body.unwrap_or_else(Body::empty)).expect("request");
-        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let request = builder
+            .body(body.unwrap_or_else(Body::empty))
+            .expect("request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response
@@ -326,9 +345,8 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&bytes).into_owned())
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Reply {
             status,
@@ -338,7 +356,8 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
-        self.request(Method::GET, path, Some(token), &[], None).await
+        self.request(Method::GET, path, Some(token), &[], None)
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
@@ -354,15 +373,21 @@ impl TestApp {
 
     /// Files a complaint as the agent and returns its id.
     pub async fn file(&self) -> String {
-        let reply = self.post("/api/complaints", &self.agent, &new_complaint()).await;
+        let reply = self
+            .post("/api/complaints", &self.agent, &new_complaint())
+            .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body["id"].as_str().expect("id").to_owned()
     }
 
     /// Runs a command as the agent.
     pub async fn command(&self, id: &str, command: Value) -> Reply {
-        self.post(&format!("/api/complaints/{id}/commands"), &self.agent, &command)
-            .await
+        self.post(
+            &format!("/api/complaints/{id}/commands"),
+            &self.agent,
+            &command,
+        )
+        .await
     }
 
     /// Runs a command as the agent and insists that it succeeds.
@@ -373,7 +398,9 @@ impl TestApp {
     }
 
     pub async fn history(&self, id: &str) -> Vec<Value> {
-        let reply = self.get(&format!("/api/complaints/{id}/history"), &self.agent).await;
+        let reply = self
+            .get(&format!("/api/complaints/{id}/history"), &self.agent)
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.body["events"].as_array().expect("events").clone()
     }
