@@ -73,6 +73,7 @@ pub fn state(
         engine: Engine::new(database, master_key, ComplaintServices::new(clock, policy)),
         tokens: Tokens::new(database.clone()),
         database: database.clone(),
+        shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
     }
 }
 

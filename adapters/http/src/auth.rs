@@ -22,6 +22,8 @@ pub enum Action {
     Command,
     /// Take a complaint over from its owner.
     TakeOver,
+    /// Read the event stream (the ledger).
+    Stream,
 }
 
 impl Caller {
@@ -31,6 +33,7 @@ impl Caller {
             Action::Read => matches!(role, Role::Agent | Role::Lead | Role::Auditor | Role::Admin),
             Action::Command => matches!(role, Role::Agent | Role::Lead | Role::Admin),
             Action::TakeOver => matches!(role, Role::Lead | Role::Admin),
+            Action::Stream => matches!(role, Role::Integration | Role::Auditor | Role::Admin),
         };
         if allowed {
             Ok(())
@@ -56,6 +59,7 @@ impl Action {
             Self::Read => "read complaints",
             Self::Command => "issue commands",
             Self::TakeOver => "take complaints over",
+            Self::Stream => "read the event stream",
         }
     }
 }

@@ -7,6 +7,7 @@
 mod auth;
 mod decode;
 mod error;
+mod feed;
 mod view;
 
 use std::future::Future;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub engine: Engine,
     pub tokens: Tokens,
     pub database: Database,
+    /// Becomes `true` when the server starts shutting down, so that streams end.
+    pub shutdown: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// The OpenAPI description of this API, served at `/api/openapi.json`.
@@ -50,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/complaints/{id}", get(show_complaint))
         .route("/api/complaints/{id}/commands", post(run_command))
         .route("/api/complaints/{id}/history", get(history))
+        .route("/api/events", get(feed::page))
+        .route("/api/events/stream", get(feed::stream))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
@@ -62,8 +67,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stopping = state.shutdown.clone();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // End the event streams, or graceful shutdown would wait for them forever.
+            stopping.send_replace(true);
+        })
         .await
 }
 
@@ -140,6 +150,7 @@ fn outcome_body(outcome: &CommandOutcome) -> serde_json::Value {
     json!({
         "id": outcome.complaint_id,
         "command_id": outcome.command_id,
+        "position": outcome.position,
         "events": outcome.events,
         "replayed": outcome.replayed,
     })

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::database::Database;
 use crate::event_store::{ComplaintStore, EVENT_ID};
+use crate::ledger::Ledger;
 use crate::vault::{KeyState, MasterKey, Vault, VaultError};
 
 /// How many times a command is tried when concurrent commands on the same complaint conflict.
@@ -112,6 +113,10 @@ pub struct AppendedEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandOutcome {
     pub complaint_id: Uuid,
+    /// The ledger position of the command's last event, once sequenced. Readers can wait for
+    /// read models to reach it (read your writes). `None` if sequencing did not finish in time;
+    /// the events are committed all the same.
+    pub position: Option<u64>,
     pub command_id: String,
     pub events: Vec<AppendedEvent>,
     /// True when the command had already been applied and nothing new was appended.
@@ -144,6 +149,7 @@ pub struct RecordedEvent {
 
 struct Inner {
     store: ComplaintStore,
+    ledger: Arc<Ledger>,
     vault: Vault,
     services: ComplaintServices,
 }
@@ -156,6 +162,7 @@ impl Engine {
     pub fn new(database: &Database, master_key: &MasterKey, services: ComplaintServices) -> Self {
         Self(Arc::new(Inner {
             store: ComplaintStore::new(database),
+            ledger: Arc::new(Ledger::new(database.clone())),
             vault: Vault::new(database.clone(), master_key),
             services,
         }))
@@ -163,6 +170,31 @@ impl Engine {
 
     pub fn vault(&self) -> &Vault {
         &self.0.vault
+    }
+
+    /// Something that opens sealed values for a reader with this disclosure.
+    pub fn opener(&self, disclosure: Disclosure) -> Opener {
+        Opener {
+            vault: self.0.vault.clone(),
+            disclosure,
+            keys: HashMap::new(),
+        }
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.0.ledger
+    }
+
+    /// The ledger position of a committed event. Sequencing failures are logged, not returned:
+    /// the command is committed whatever happens here.
+    async fn position(&self, complaint_id: &str, sequence: u64) -> Option<u64> {
+        match self.0.ledger.ensure_sequenced(complaint_id, sequence).await {
+            Ok(position) => position,
+            Err(error) => {
+                tracing::warn!(%error, complaint_id, sequence, "could not sequence a committed event");
+                None
+            }
+        }
     }
 
     /// Files a new complaint. Its id is fresh, or derived from the actor and idempotency key so
@@ -296,8 +328,13 @@ impl Engine {
             ]);
             match self.0.store.commit(events, context, metadata).await {
                 Ok(committed) => {
+                    let position = match committed.last() {
+                        Some(last) => self.position(&aggregate_id, last.sequence as u64).await,
+                        None => None,
+                    };
                     return Ok(CommandOutcome {
                         complaint_id,
+                        position,
                         command_id,
                         events: committed
                             .iter()
@@ -429,6 +466,7 @@ fn replayed(
     }
     Ok(Some(CommandOutcome {
         complaint_id,
+        position: None,
         command_id: command_id.to_owned(),
         events: earlier
             .iter()
@@ -439,6 +477,59 @@ fn replayed(
             .collect(),
         replayed: true,
     }))
+}
+
+/// A ledger entry as readers and integrations see it (feed, stream, webhooks, NATS): its stored
+/// payload and metadata as JSON, sealed values opened or redacted by `opener`.
+pub async fn entry_json(
+    entry: &crate::ledger::LedgerEntry,
+    opener: &mut Opener,
+) -> Result<Value, EngineError> {
+    let mut payload: Value = serde_json::from_str(&entry.payload)
+        .map_err(|error| EngineError::Internal(format!("stored payload is not JSON: {error}")))?;
+    opener.open(&entry.complaint_id, &mut payload).await?;
+    let metadata: Value = serde_json::from_str(&entry.metadata)
+        .map_err(|error| EngineError::Internal(format!("stored metadata is not JSON: {error}")))?;
+    Ok(serde_json::json!({
+        "position": entry.position,
+        "complaint_id": entry.complaint_id,
+        "sequence": entry.sequence,
+        "type": entry.event_type,
+        "version": entry.event_version,
+        "recorded_at": metadata.get(meta::RECORDED_AT),
+        "metadata": metadata,
+        "payload": payload,
+        "hash": entry.hash,
+    }))
+}
+
+/// Opens the sealed values of events of many complaints, looking each complaint's key up once.
+pub struct Opener {
+    vault: Vault,
+    disclosure: Disclosure,
+    keys: HashMap<Uuid, KeyState>,
+}
+
+impl Opener {
+    /// Replaces the sealed values in `value`, an event payload of `complaint_id`.
+    pub async fn open(&mut self, complaint_id: &str, value: &mut Value) -> Result<(), EngineError> {
+        if self.disclosure == Disclosure::Redacted {
+            open_sealed(value, None);
+            return Ok(());
+        }
+        let key = match Uuid::parse_str(complaint_id) {
+            Ok(id) => {
+                if !self.keys.contains_key(&id) {
+                    let key = self.vault.key(id).await?;
+                    self.keys.insert(id, key);
+                }
+                self.keys.get(&id)
+            }
+            Err(_) => None,
+        };
+        open_sealed(value, Some(key.unwrap_or(&KeyState::Missing)));
+        Ok(())
+    }
 }
 
 /// Replaces every sealed value (`{"sealed": "…"}`) in `value` by its plaintext, `[erased]`

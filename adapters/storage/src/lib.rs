@@ -5,17 +5,23 @@
 //!
 //! Nothing here reads the environment: the binary hands over typed settings.
 
+mod checkpoints;
 mod database;
 mod engine;
 mod event_store;
+mod ledger;
 mod tokens;
 mod vault;
 
+pub use checkpoints::Checkpoints;
 pub use database::{Database, DatabaseError, StoreKind};
 pub use engine::{
-    AppendedEvent, CommandOutcome, CommandRequest, Disclosure, Engine, EngineError, RecordedEvent,
-    RETRY_ATTEMPTS,
+    entry_json, AppendedEvent, CommandOutcome, CommandRequest, Disclosure, Engine, EngineError,
+    Opener, RecordedEvent, RETRY_ATTEMPTS,
 };
 pub use event_store::ComplaintStore;
+pub use ledger::{
+    entry_hash, Ledger, LedgerEntry, LedgerError, Verification, GENESIS_HASH, SEQUENCE_BATCH,
+};
 pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
 pub use vault::{MasterKey, Vault, VaultError};

@@ -1,0 +1,1 @@
+//! NATS JetStream publisher: every ledger entry once, deduplicated by position.

@@ -1,0 +1,1 @@
+//! Webhooks: signed, ordered, at-least-once delivery of ledger entries to subscribers.
