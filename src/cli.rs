@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 use obliged_domain::Policy;
-use obliged_storage::{Disclosure, Role, Tokens};
+use obliged_storage::{Disclosure, Ledger, Projector, Role, Tokens, Verification, SEQUENCE_BATCH};
 use uuid::Uuid;
 
 use crate::startup::{self, SystemClock, DEFAULT_DATABASE_URL, DEFAULT_MASTER_KEY_FILE};
@@ -58,6 +58,30 @@ pub enum Command {
     /// Read complaints.
     #[command(subcommand)]
     Complaint(ComplaintCommand),
+    /// Check the ledger: recompute the hash chain from position 1.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Inspect or rebuild the read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Sequence pending events, then verify every ledger entry. Exits non-zero and names the
+    /// first bad or missing position if the chain does not hold.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Empty the read models and project the whole ledger again from position 0.
+    Rebuild {
+        /// The projector to rebuild (default: all of them; there is one, `complaints`).
+        name: Option<String>,
+    },
+    /// Show each projector's position and lag behind the ledger head.
+    Status,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +176,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Complaint(ComplaintCommand::Show { id, as_of }) => {
             show(&cli.database_url, &cli.master_key_file, id, as_of).await
         }
+        Command::Audit(AuditCommand::Verify) => verify(&cli.database_url).await,
+        Command::Projections(command) => projections(&cli.database_url, command).await,
     }
 }
 
@@ -267,6 +293,72 @@ async fn show(
 
     print!("{}", render_timeline(id, &complaint, &history, as_of));
     Ok(())
+}
+
+async fn verify(database_url: &str) -> anyhow::Result<()> {
+    let database = startup::connect(database_url).await?;
+    let ledger = Ledger::new(database.clone());
+    while ledger
+        .sequence(SEQUENCE_BATCH)
+        .await
+        .context("sequencing pending events")?
+        > 0
+    {}
+    let verification = ledger.verify().await.context("verifying the ledger")?;
+    database.close().await;
+    match verification {
+        Verification::Verified {
+            entries,
+            head,
+            unsequenced,
+        } => {
+            println!("all {entries} ledger entries verify; head hash {head}");
+            if unsequenced > 0 {
+                println!("{unsequenced} event(s) are committed but not yet sequenced");
+            }
+            Ok(())
+        }
+        Verification::Broken { position, problem } => {
+            bail!("ledger broken at position {position}: {problem}")
+        }
+    }
+}
+
+async fn projections(database_url: &str, command: ProjectionsCommand) -> anyhow::Result<()> {
+    let database = startup::connect(database_url).await?;
+    let ledger = Arc::new(Ledger::new(database.clone()));
+    let projector = Projector::new(database.clone(), ledger.clone());
+    let result = match command {
+        ProjectionsCommand::Rebuild { name } => {
+            if let Some(name) = name.filter(|name| !Projector::names().contains(&name.as_str())) {
+                bail!(
+                    "unknown projector {name:?}; the projectors are: {}",
+                    Projector::names().join(", ")
+                );
+            }
+            while ledger.sequence(SEQUENCE_BATCH).await? > 0 {}
+            let position = projector.rebuild().await.context("rebuilding")?;
+            println!(
+                "rebuilt {} up to ledger position {position}",
+                Projector::names().join(", ")
+            );
+            Ok(())
+        }
+        ProjectionsCommand::Status => {
+            let head = ledger.head_position().await?;
+            let position = projector.checkpoint().await?;
+            println!("ledger head {head}");
+            for name in Projector::names() {
+                println!(
+                    "{name:<12} position {position:<10} lag {}",
+                    head.saturating_sub(position)
+                );
+            }
+            Ok(())
+        }
+    };
+    database.close().await;
+    result
 }
 
 /// A complaint as a person reads it: a header with the state, then one block per event.

@@ -1,5 +1,6 @@
 //! The composition root of obliged: configuration and command line ([`cli`]), wiring of the
-//! adapters and the server's life cycle ([`startup`]). The only crate that knows every adapter.
+//! adapters and the server's life cycle ([`startup`]), and the background workers ([`workers`]). The only crate that knows every adapter.
 
 pub mod cli;
 pub mod startup;
+pub mod workers;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use jiff::Timestamp;
 use obliged_domain::{Clock, ComplaintServices, Policy};
 use obliged_http::AppState;
-use obliged_storage::{Database, Engine, MasterKey, Tokens};
+use obliged_storage::{Database, Engine, MasterKey, Projector, ReadModels, Tokens};
 use tokio::net::TcpListener;
 
 /// The wall clock, the production implementation of the domain's clock port.
@@ -69,8 +69,11 @@ pub fn state(
     policy: Policy,
     clock: Arc<dyn Clock>,
 ) -> AppState {
+    let engine = Engine::new(database, master_key, ComplaintServices::new(clock, policy));
     AppState {
-        engine: Engine::new(database, master_key, ComplaintServices::new(clock, policy)),
+        projector: Arc::new(Projector::new(database.clone(), engine.ledger().clone())),
+        read_models: ReadModels::new(database.clone()),
+        engine,
         tokens: Tokens::new(database.clone()),
         database: database.clone(),
         shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
@@ -82,17 +85,26 @@ pub fn load_master_key(path: &Path) -> anyhow::Result<MasterKey> {
         .with_context(|| format!("loading the master key from {}", path.display()))
 }
 
-/// Serves HTTP on `listener` until `shutdown`, then closes the database.
+/// Serves HTTP on `listener` with the background workers beside it until `shutdown`, then
+/// stops the workers and closes the database.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let database = state.database.clone();
-    obliged_http::serve(listener, state, shutdown)
+    let workers = crate::workers::spawn(&state);
+    let stopping = state.shutdown.clone();
+    let served = obliged_http::serve(listener, state, shutdown)
         .await
-        .context("serving HTTP")?;
+        .context("serving HTTP");
+    // Whether the server stopped on a signal or an error, the workers stop too.
+    stopping.send_replace(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
     database.close().await;
+    served?;
     Ok(())
 }
 

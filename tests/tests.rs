@@ -15,5 +15,9 @@ mod bad_input;
 mod concurrency;
 // Tokens, roles, and personal data sealed at rest.
 mod security;
+// The event stream: global order, ledger verification, feed, SSE.
+mod stream;
+// Read models: projection, crash recovery, read your writes.
+mod read_models;
 // The real binary: token creation, serve, complaint show, graceful shutdown.
 mod binary;

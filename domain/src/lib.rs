@@ -10,6 +10,7 @@ mod command;
 mod error;
 mod event;
 mod policy;
+mod projection;
 mod values;
 
 pub use aggregate::{
@@ -20,6 +21,9 @@ pub use command::{ComplaintCommand, Customer, IssuedCommand};
 pub use error::ComplaintError;
 pub use event::{ComplaintEvent, Discharge, EVENT_VERSION};
 pub use policy::{Clock, ComplaintServices, FixedClock, Policy};
+pub use projection::{
+    ComplaintRows, ComplaintSummary, OpenPromise, OwnerContribution, WorkItem, UNASSIGNED,
+};
 pub use values::{
     Category, Channel, ConductKind, ConductResponse, CustomerReference, Direction, ElementName,
     EscalationReason, EscalationTarget, FollowUpId, HandBackReason, InvalidValue, Owner, PlainText,

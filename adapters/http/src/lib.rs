@@ -8,6 +8,7 @@ mod auth;
 mod decode;
 mod error;
 mod feed;
+mod reads;
 mod view;
 
 use std::future::Future;
@@ -36,6 +37,8 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
+    pub projector: std::sync::Arc<obliged_storage::Projector>,
+    pub read_models: obliged_storage::ReadModels,
     pub tokens: Tokens,
     pub database: Database,
     /// Becomes `true` when the server starts shutting down, so that streams end.
@@ -49,7 +52,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/api/openapi.json", get(openapi))
-        .route("/api/complaints", post(file_complaint))
+        .route("/api/complaints", post(file_complaint).get(reads::list))
+        .route("/api/queues/{owner}", get(reads::queue))
+        .route("/api/counters", get(reads::counters))
+        .route("/api/projections", get(reads::projections))
         .route("/api/complaints/{id}", get(show_complaint))
         .route("/api/complaints/{id}/commands", post(run_command))
         .route("/api/complaints/{id}/history", get(history))

@@ -181,6 +181,11 @@ impl Engine {
         }
     }
 
+    /// The current time on the engine's clock.
+    pub fn now(&self) -> Timestamp {
+        self.0.services.clock.now()
+    }
+
     pub fn ledger(&self) -> &Arc<Ledger> {
         &self.0.ledger
     }

@@ -15,7 +15,7 @@ use tokio::sync::{watch, Mutex};
 use crate::database::Database;
 
 /// The advisory lock key of the sequencer ("obliged" in ASCII).
-const SEQUENCER_LOCK: i64 = 0x6f62_6c69_6765_64;
+const SEQUENCER_LOCK: i64 = 0x006f_626c_6967_6564;
 /// The hash that precedes position 1.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// How many events one sequencer step takes at most.

@@ -10,6 +10,9 @@ mod database;
 mod engine;
 mod event_store;
 mod ledger;
+mod notifications;
+mod projections;
+mod read_models;
 mod tokens;
 mod vault;
 
@@ -22,6 +25,11 @@ pub use engine::{
 pub use event_store::ComplaintStore;
 pub use ledger::{
     entry_hash, Ledger, LedgerEntry, LedgerError, Verification, GENESIS_HASH, SEQUENCE_BATCH,
+};
+pub use notifications::{Notifications, Wakeup};
+pub use projections::{from_micros, micros, ProjectionError, Projector, COMPLAINTS_PROJECTOR};
+pub use read_models::{
+    ComplaintFilter, ComplaintListItem, DuePromise, OwnerCounters, QueueItem, ReadModels, FLAGS,
 };
 pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
 pub use vault::{MasterKey, Vault, VaultError};

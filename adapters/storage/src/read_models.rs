@@ -1,0 +1,317 @@
+//! Queries over the read models the projector maintains: the complaint list with its filters,
+//! an owner's work queue, the owner counters, and the promises due by a moment.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::database::Database;
+use crate::projections::{from_micros, micros};
+
+/// The flags a complaint list can be filtered by.
+pub const FLAGS: &[&str] = &[
+    "sensitive",
+    "non-negotiable",
+    "special-care",
+    "lead",
+    "manager",
+    "security",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct ComplaintFilter {
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    /// One of [`FLAGS`].
+    pub flag: Option<String>,
+    /// Only complaints with something overdue (`true`) or nothing overdue (`false`) at `now`.
+    pub overdue: Option<bool>,
+    pub customer_reference: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplaintListItem {
+    pub id: String,
+    pub status: String,
+    pub owner: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    pub customer_reference: Option<String>,
+    pub filed_at: Option<Timestamp>,
+    pub sensitive: bool,
+    pub non_negotiable: bool,
+    pub escalations: Vec<String>,
+    pub next_due_at: Option<Timestamp>,
+    pub overdue: bool,
+    pub open_promises: i64,
+    pub open_obligations: i64,
+    pub open_follow_ups: i64,
+    /// The ledger position this line reflects.
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueItem {
+    pub complaint_id: String,
+    pub kind: String,
+    pub item_id: String,
+    pub due_at: Timestamp,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OwnerCounters {
+    pub owner: String,
+    pub open_complaints: i64,
+    pub open_promises: i64,
+    pub promises_kept_on_time: i64,
+    pub promises_kept_late: i64,
+    pub promises_broken: i64,
+    pub promises_withdrawn: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuePromise {
+    pub complaint_id: String,
+    pub promise_id: String,
+    pub promiser: String,
+    pub owner: String,
+    pub due_at: Timestamp,
+    pub status: String,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// Runs `$sql` with `$args` on either database, decoding rows as `$row`.
+macro_rules! fetch_all {
+    ($database:expr, $sql:expr, $args:expr, $row:ty) => {{
+        let args: Vec<Arg> = $args;
+        match $database {
+            Database::Sqlite(pool) => {
+                let mut query = sqlx::query_as::<_, $row>($sql);
+                for arg in args {
+                    query = match arg {
+                        Arg::Text(value) => query.bind(value),
+                        Arg::Int(value) => query.bind(value),
+                        Arg::Bool(value) => query.bind(value),
+                    };
+                }
+                query.fetch_all(pool).await
+            }
+            Database::Postgres(pool) => {
+                let mut query = sqlx::query_as::<_, $row>($sql);
+                for arg in args {
+                    query = match arg {
+                        Arg::Text(value) => query.bind(value),
+                        Arg::Int(value) => query.bind(value),
+                        Arg::Bool(value) => query.bind(value),
+                    };
+                }
+                query.fetch_all(pool).await
+            }
+        }
+    }};
+}
+
+type ComplaintRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    bool,
+    bool,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+#[derive(Clone)]
+pub struct ReadModels {
+    database: Database,
+}
+
+impl ReadModels {
+    pub fn new(database: Database) -> Self {
+        Self { database }
+    }
+
+    /// Complaints matching `filter`, most recently filed first.
+    pub async fn list(
+        &self,
+        filter: &ComplaintFilter,
+        now: Timestamp,
+    ) -> Result<Vec<ComplaintListItem>, sqlx::Error> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        let mut push = |condition: &str, arg: Arg| {
+            args.push(arg);
+            conditions.push(condition.replace('?', &format!("${}", args.len())));
+        };
+        if let Some(status) = &filter.status {
+            push("status = ?", Arg::Text(status.clone()));
+        }
+        if let Some(owner) = &filter.owner {
+            push("owner = ?", Arg::Text(owner.clone()));
+        }
+        if let Some(channel) = &filter.channel {
+            push("channel = ?", Arg::Text(channel.clone()));
+        }
+        if let Some(category) = &filter.category {
+            push("category = ?", Arg::Text(category.clone()));
+        }
+        if let Some(reference) = &filter.customer_reference {
+            push("customer_reference = ?", Arg::Text(reference.clone()));
+        }
+        match filter.flag.as_deref() {
+            None => {}
+            Some("sensitive") => push("sensitive = ?", Arg::Bool(true)),
+            Some("non-negotiable") => push("non_negotiable = ?", Arg::Bool(true)),
+            Some(target) => push("escalations LIKE ?", Arg::Text(format!("%,{target},%"))),
+        }
+        match filter.overdue {
+            None => {}
+            Some(true) => push("next_due_at < ?", Arg::Int(micros(now))),
+            Some(false) => push(
+                "(next_due_at IS NULL OR next_due_at >= ?)",
+                Arg::Int(micros(now)),
+            ),
+        }
+        let where_clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        args.push(Arg::Int(i64::from(filter.limit)));
+        args.push(Arg::Int(i64::from(filter.offset)));
+        let sql = format!(
+            "SELECT complaint_id, status, owner, channel, category, customer_reference, filed_at, \
+             sensitive, non_negotiable, escalations, next_due_at, open_promises, \
+             open_obligations, open_follow_ups, position FROM rm_complaints {where_clause} \
+             ORDER BY filed_at DESC, complaint_id LIMIT ${} OFFSET ${}",
+            args.len() - 1,
+            args.len()
+        );
+        let rows = fetch_all!(&self.database, &sql, args, ComplaintRow)?;
+        let now = micros(now);
+        Ok(rows
+            .into_iter()
+            .map(|row| ComplaintListItem {
+                id: row.0,
+                status: row.1,
+                owner: row.2,
+                channel: row.3,
+                category: row.4,
+                customer_reference: row.5,
+                filed_at: row.6.map(from_micros),
+                sensitive: row.7,
+                non_negotiable: row.8,
+                escalations: row
+                    .9
+                    .split(',')
+                    .filter(|target| !target.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                next_due_at: row.10.map(from_micros),
+                overdue: row.10.is_some_and(|due| due < now),
+                open_promises: row.11,
+                open_obligations: row.12,
+                open_follow_ups: row.13,
+                position: row.14,
+            })
+            .collect())
+    }
+
+    /// What `owner` has to do, soonest first.
+    pub async fn queue(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, sqlx::Error> {
+        let rows = fetch_all!(
+            &self.database,
+            "SELECT complaint_id, kind, item_id, due_at FROM rm_work_items WHERE owner = $1 \
+             ORDER BY due_at, complaint_id, kind, item_id LIMIT $2",
+            vec![Arg::Text(owner.to_owned()), Arg::Int(i64::from(limit))],
+            (String, String, String, i64)
+        )?;
+        let now = micros(now);
+        Ok(rows
+            .into_iter()
+            .map(|(complaint_id, kind, item_id, due_at)| QueueItem {
+                complaint_id,
+                kind,
+                item_id,
+                due_at: from_micros(due_at),
+                overdue: due_at < now,
+            })
+            .collect())
+    }
+
+    /// Each owner's counters, summed over their complaints.
+    pub async fn counters(&self) -> Result<Vec<OwnerCounters>, sqlx::Error> {
+        // SUM over bigint is numeric on PostgreSQL: cast back so both databases give i64.
+        let rows = fetch_all!(
+            &self.database,
+            "SELECT owner, CAST(SUM(open_complaints) AS bigint), CAST(SUM(open_promises) AS bigint), \
+             CAST(SUM(promises_kept_on_time) AS bigint), CAST(SUM(promises_kept_late) AS bigint), \
+             CAST(SUM(promises_broken) AS bigint), CAST(SUM(promises_withdrawn) AS bigint) \
+             FROM rm_owner_counts GROUP BY owner ORDER BY owner",
+            Vec::new(),
+            (String, i64, i64, i64, i64, i64, i64)
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OwnerCounters {
+                owner: row.0,
+                open_complaints: row.1,
+                open_promises: row.2,
+                promises_kept_on_time: row.3,
+                promises_kept_late: row.4,
+                promises_broken: row.5,
+                promises_withdrawn: row.6,
+            })
+            .collect())
+    }
+
+    /// Open promises due at or before `now`, earliest first: work proportional to what is due.
+    pub async fn due_promises(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DuePromise>, sqlx::Error> {
+        let rows = fetch_all!(
+            &self.database,
+            "SELECT complaint_id, promise_id, promiser, owner, due_at, status FROM rm_open_promises \
+             WHERE due_at <= $1 ORDER BY due_at, complaint_id, promise_id LIMIT $2",
+            vec![Arg::Int(micros(now)), Arg::Int(i64::from(limit))],
+            (String, String, String, String, i64, String)
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(complaint_id, promise_id, promiser, owner, due_at, status)| DuePromise {
+                    complaint_id,
+                    promise_id,
+                    promiser,
+                    owner,
+                    due_at: from_micros(due_at),
+                    status,
+                },
+            )
+            .collect())
+    }
+}

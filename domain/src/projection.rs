@@ -1,0 +1,201 @@
+//! Pure projection logic: the rows a complaint contributes to the read models (the complaint
+//! list, owners' work queues, the open-promise index and the owner counters), computed from its
+//! state alone. The storage adapter replaces a complaint's rows with these whenever its events
+//! are projected, so the read models are always a function of the ledger.
+
+use jiff::Timestamp;
+
+use crate::aggregate::{Complaint, FollowUpStatus, PromiseStatus, Status};
+use crate::values::{EscalationTarget, Owner};
+
+/// The owner recorded for work that nobody has picked up yet.
+pub const UNASSIGNED: &str = "unassigned";
+
+/// One line of the complaint list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintSummary {
+    pub status: Status,
+    pub owner: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    pub customer_reference: Option<String>,
+    pub filed_at: Option<Timestamp>,
+    pub sensitive: bool,
+    pub non_negotiable: bool,
+    pub escalations: Vec<EscalationTarget>,
+    /// The earliest due time of anything still owed (a complaint is overdue once it passes).
+    pub next_due_at: Option<Timestamp>,
+    pub open_promises: u32,
+    pub open_obligations: u32,
+    pub open_follow_ups: u32,
+}
+
+/// Something an owner has to do by a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkItem {
+    /// `obligation`, `promise`, `follow-up` or `triage`.
+    pub kind: &'static str,
+    /// The promise or follow-up id, the obligation number, or `triage`.
+    pub item_id: String,
+    pub owner: String,
+    pub due_at: Timestamp,
+}
+
+/// A promise still owed, for the promise clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenPromise {
+    pub promise_id: String,
+    pub promiser: String,
+    pub owner: String,
+    pub kind: String,
+    pub due_at: Timestamp,
+    /// `pending` or `broken`.
+    pub status: &'static str,
+}
+
+/// What one complaint adds to one owner's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnerContribution {
+    pub owner: String,
+    pub open_complaints: u32,
+    pub open_promises: u32,
+    pub promises_kept_on_time: u32,
+    pub promises_kept_late: u32,
+    pub promises_broken: u32,
+    pub promises_withdrawn: u32,
+}
+
+/// Every read-model row of one complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintRows {
+    pub summary: ComplaintSummary,
+    pub work_items: Vec<WorkItem>,
+    pub open_promises: Vec<OpenPromise>,
+    pub contributions: Vec<OwnerContribution>,
+}
+
+/// The counters of `owner` in `contributions`, added if missing.
+fn contribution<'a>(
+    contributions: &'a mut Vec<OwnerContribution>,
+    owner: &str,
+) -> &'a mut OwnerContribution {
+    let index = match contributions.iter().position(|entry| entry.owner == owner) {
+        Some(index) => index,
+        None => {
+            contributions.push(OwnerContribution {
+                owner: owner.to_owned(),
+                ..OwnerContribution::default()
+            });
+            contributions.len() - 1
+        }
+    };
+    &mut contributions[index]
+}
+
+fn owner_name(owner: Option<&Owner>) -> String {
+    owner.map_or_else(|| UNASSIGNED.to_owned(), ToString::to_string)
+}
+
+impl ComplaintRows {
+    pub fn of(complaint: &Complaint) -> Self {
+        let owner = owner_name(complaint.owner.as_ref());
+        let is_open = !matches!(complaint.status, Status::Closed | Status::NotFiled);
+        let mut work_items = Vec::new();
+        let mut open_promises = Vec::new();
+        let mut contributions: Vec<OwnerContribution> = Vec::new();
+
+        if is_open {
+            contribution(&mut contributions, &owner).open_complaints += 1;
+            if let (Some(Owner::Team(_)), Some(due_at)) =
+                (&complaint.owner, complaint.triage_due_at)
+            {
+                work_items.push(WorkItem {
+                    kind: "triage",
+                    item_id: "triage".to_owned(),
+                    owner: owner.clone(),
+                    due_at,
+                });
+            }
+        }
+        for (number, obligation) in &complaint.obligations {
+            if obligation.discharged.is_none() {
+                work_items.push(WorkItem {
+                    kind: "obligation",
+                    item_id: number.to_string(),
+                    owner: owner.clone(),
+                    due_at: obligation.due_at,
+                });
+            }
+        }
+        for (promise_id, promise) in &complaint.promises {
+            let promiser = promise.promiser.to_string();
+            let counts = contribution(&mut contributions, &promiser);
+            match promise.status {
+                PromiseStatus::Pending | PromiseStatus::Broken => {
+                    work_items.push(WorkItem {
+                        kind: "promise",
+                        item_id: promise_id.to_string(),
+                        owner: promiser.clone(),
+                        due_at: promise.due_at,
+                    });
+                    open_promises.push(OpenPromise {
+                        promise_id: promise_id.to_string(),
+                        promiser: promiser.clone(),
+                        owner: owner.clone(),
+                        kind: promise.kind.to_string(),
+                        due_at: promise.due_at,
+                        status: if promise.status == PromiseStatus::Broken {
+                            "broken"
+                        } else {
+                            "pending"
+                        },
+                    });
+                    counts.open_promises += 1;
+                    if promise.status == PromiseStatus::Broken {
+                        counts.promises_broken += 1;
+                    }
+                }
+                PromiseStatus::Kept { on_time: true } => counts.promises_kept_on_time += 1,
+                PromiseStatus::Kept { on_time: false } => counts.promises_kept_late += 1,
+                PromiseStatus::Withdrawn => counts.promises_withdrawn += 1,
+            }
+        }
+        for (follow_up_id, follow_up) in &complaint.follow_ups {
+            if follow_up.status == FollowUpStatus::Open {
+                work_items.push(WorkItem {
+                    kind: "follow-up",
+                    item_id: follow_up_id.to_string(),
+                    owner: follow_up.owner.to_string(),
+                    due_at: follow_up.due_at,
+                });
+            }
+        }
+        work_items
+            .sort_by(|a, b| (a.due_at, a.kind, &a.item_id).cmp(&(b.due_at, b.kind, &b.item_id)));
+
+        let summary = ComplaintSummary {
+            status: complaint.status,
+            owner: complaint.owner.as_ref().map(ToString::to_string),
+            channel: complaint.channel.map(|channel| channel.to_string()),
+            category: complaint.category.as_ref().map(ToString::to_string),
+            customer_reference: complaint
+                .customer_reference
+                .as_ref()
+                .map(ToString::to_string),
+            filed_at: complaint.filed_at,
+            sensitive: complaint.sensitive.is_some(),
+            non_negotiable: !complaint.non_negotiable.is_empty(),
+            escalations: complaint.escalations.iter().copied().collect(),
+            next_due_at: work_items.iter().map(|item| item.due_at).min(),
+            open_promises: open_promises.len() as u32,
+            open_obligations: complaint.unmet_obligation_nos().len() as u32,
+            open_follow_ups: complaint.open_follow_up_ids().len() as u32,
+        };
+        Self {
+            summary,
+            work_items,
+            open_promises,
+            contributions,
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Background workers that run beside the HTTP server and stop with it: the ledger sequencer,
+//! the projector, and (on PostgreSQL) the listener that turns database notifications into
+//! wake-ups. Every worker also wakes on a timer, so a lost notification only costs latency.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use obliged_http::AppState;
+use obliged_storage::{Database, Notifications, Wakeup, SEQUENCE_BATCH};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+/// How often an idle worker looks for work nobody told it about.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How long a worker waits after an error before trying again.
+const ERROR_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Starts every worker; they finish once `state.shutdown` turns true.
+pub fn spawn(state: &AppState) -> Vec<JoinHandle<()>> {
+    let events_appended = Arc::new(Notify::new());
+    let mut handles = vec![
+        tokio::spawn(sequencer(
+            state.clone(),
+            events_appended.clone(),
+            state.shutdown.subscribe(),
+        )),
+        tokio::spawn(projector(state.clone(), state.shutdown.subscribe())),
+    ];
+    if let Database::Postgres(_) = &state.database {
+        handles.push(tokio::spawn(listener(
+            state.clone(),
+            events_appended,
+            state.shutdown.subscribe(),
+        )));
+    }
+    handles
+}
+
+async fn stopped(shutdown: &mut watch::Receiver<bool>) -> bool {
+    *shutdown.borrow_and_update()
+}
+
+/// Sequences events appended by other processes (commands sequence their own events inline).
+async fn sequencer(state: AppState, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    let ledger = state.engine.ledger().clone();
+    while !stopped(&mut shutdown).await {
+        let pause = match ledger.sequence(SEQUENCE_BATCH).await {
+            Ok(0) => IDLE_POLL,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "sequencer step failed");
+                ERROR_BACKOFF
+            }
+        };
+        tokio::select! {
+            () = wake.notified() => {}
+            _ = shutdown.changed() => {}
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// Keeps the read models up with the ledger.
+async fn projector(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut head = state.engine.ledger().subscribe();
+    while !stopped(&mut shutdown).await {
+        let pause = match state.projector.step(SEQUENCE_BATCH).await {
+            Ok(0) => IDLE_POLL,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "projector step failed");
+                ERROR_BACKOFF
+            }
+        };
+        tokio::select! {
+            _ = head.changed() => {}
+            _ = shutdown.changed() => {}
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// LISTEN for appends and ledger moves made by any instance. Notifications carry no data.
+async fn listener(
+    state: AppState,
+    events_appended: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    while !stopped(&mut shutdown).await {
+        let mut notifications = match Notifications::connect(&state.database).await {
+            Ok(Some(notifications)) => notifications,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot LISTEN; retrying");
+                tokio::time::sleep(ERROR_BACKOFF).await;
+                continue;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                wakeup = notifications.recv() => match wakeup {
+                    Ok(Wakeup::EventsAppended) => events_appended.notify_one(),
+                    Ok(Wakeup::LedgerMoved) => {
+                        if let Err(error) = state.engine.ledger().refresh_head().await {
+                            tracing::warn!(%error, "reading the ledger head");
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "LISTEN connection lost; reconnecting");
+                        break;
+                    }
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Read models: what the projector builds from the ledger, read-your-writes through
+//! `min_position`, and recovery from a projector that dies in the middle of a batch.
+
+use axum::http::StatusCode;
+use obliged_storage::{Database, ProjectionError, Projector};
+use serde_json::{json, Value};
+
+use crate::support::{for_each_store, hours, promise_id, Backend, TestApp, TestStore};
+
+for_each_store!(
+    lists_queues_and_counters_follow_the_ledger,
+    a_projector_killed_mid_batch_converges_to_a_full_rebuild,
+    projections_report_their_position_and_lag,
+);
+
+async fn lists_queues_and_counters_follow_the_ledger(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let first = app.file().await;
+    app.clock.set(hours(1));
+    let second = app.file().await;
+    app.ok(
+        &first,
+        json!({"type":"LogContact","direction":"inbound","channel":"email","summary":"Any news?","request":true}),
+    )
+    .await;
+    app.ok(&first, json!({"type":"AssignOwner","owner":"alice"}))
+        .await;
+    let promised = app
+        .ok(
+            &first,
+            json!({"type":"MakePromise","promise_id":promise_id(1),"kind":"refund",
+                   "description":"Refund","due_at":hours(5)}),
+        )
+        .await;
+    app.ok(
+        &second,
+        json!({"type":"AssignOwner","owner":"team:billing"}),
+    )
+    .await;
+    app.ok(
+        &second,
+        json!({"type":"FlagSensitive","reason":"bereavement"}),
+    )
+    .await;
+    let position = promised["position"]
+        .as_u64()
+        .expect("commands report their position");
+
+    // Read your writes: the list includes the promise made at `position`.
+    let list = app
+        .get(
+            &format!("/api/complaints?owner=alice&min_position={position}"),
+            &app.agent,
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let complaints = list.body["complaints"].as_array().unwrap();
+    assert_eq!(complaints.len(), 1);
+    assert_eq!(complaints[0]["id"], first);
+    assert_eq!(complaints[0]["open_promises"], 1);
+    assert_eq!(complaints[0]["next_due_at"], json!(hours(5)));
+    assert!(list.body["position"].as_u64().unwrap() >= position);
+
+    let latest = app.state.engine.ledger().head_position().await.unwrap();
+    let all = app
+        .get(
+            &format!("/api/complaints?min_position={latest}"),
+            &app.agent,
+        )
+        .await;
+    let ids: Vec<&Value> = all.body["complaints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|complaint| &complaint["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        [&json!(second), &json!(first)],
+        "most recently filed first"
+    );
+    let sensitive = app.get("/api/complaints?flag=sensitive", &app.agent).await;
+    assert_eq!(sensitive.body["complaints"].as_array().unwrap().len(), 1);
+    assert_eq!(sensitive.body["complaints"][0]["id"], second);
+    let by_reference = app
+        .get(
+            "/api/complaints?customer_reference=CUST-1042&status=open",
+            &app.agent,
+        )
+        .await;
+    assert_eq!(by_reference.body["complaints"].as_array().unwrap().len(), 2);
+    let paged = app
+        .get("/api/complaints?limit=1&offset=1", &app.agent)
+        .await;
+    assert_eq!(paged.body["complaints"][0]["id"], first);
+
+    // Overdue: alice's promise is due at hours(5); the team queue's triage at hours(1) + 4 h.
+    app.clock.set(hours(5) + jiff::SignedDuration::from_secs(1));
+    let overdue = app.get("/api/complaints?overdue=true", &app.agent).await;
+    let overdue_ids: Vec<&Value> = overdue.body["complaints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|complaint| &complaint["id"])
+        .collect();
+    assert_eq!(overdue_ids, [&json!(second), &json!(first)]);
+    app.clock.set(hours(3));
+    let overdue = app.get("/api/complaints?overdue=true", &app.agent).await;
+    assert_eq!(overdue.body["complaints"].as_array().unwrap().len(), 0);
+
+    let queue = app.get("/api/queues/alice", &app.agent).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let items = queue.body["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        1,
+        "the obligation was discharged by the promise: {items:?}"
+    );
+    assert_eq!(items[0]["kind"], "promise");
+    assert_eq!(items[0]["item_id"], promise_id(1));
+    let team = app.get("/api/queues/team:billing", &app.agent).await;
+    assert_eq!(team.body["items"][0]["kind"], "triage");
+    assert_eq!(team.body["items"][0]["due_at"], json!(hours(5)));
+
+    app.clock.set(hours(4));
+    app.ok(
+        &first,
+        json!({"type":"KeepPromise","promise_id":promise_id(1),"evidence":"Refunded"}),
+    )
+    .await;
+    let latest = app.state.engine.ledger().head_position().await.unwrap();
+    let counters = app
+        .get(&format!("/api/counters?min_position={latest}"), &app.lead)
+        .await;
+    let alice = counters.body["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|owner| owner["owner"] == "alice")
+        .expect("alice has counters")
+        .clone();
+    assert_eq!(alice["open_complaints"], 1);
+    assert_eq!(alice["open_promises"], 0);
+    assert_eq!(alice["promises_kept_on_time"], 1);
+
+    app.get("/api/complaints?flag=purple", &app.agent)
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
+    app.get("/api/complaints?min_position=99999", &app.agent)
+        .await
+        .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    app.get("/api/complaints", &app.integration)
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+/// Every read-model row, in a stable order, to compare two projections.
+async fn read_models(store: &TestStore) -> Vec<String> {
+    let queries = [
+        "SELECT complaint_id || '|' || status || '|' || coalesce(owner, '-') || '|' || \
+         coalesce(CAST(next_due_at AS text), '-') || '|' || CAST(open_promises AS text) || '|' || \
+         CAST(open_obligations AS text) || '|' || escalations || '|' || CAST(position AS text) \
+         FROM rm_complaints ORDER BY complaint_id",
+        "SELECT complaint_id || '|' || kind || '|' || item_id || '|' || owner || '|' || \
+         CAST(due_at AS text) FROM rm_work_items ORDER BY complaint_id, kind, item_id",
+        "SELECT complaint_id || '|' || promise_id || '|' || status || '|' || CAST(due_at AS text) \
+         FROM rm_open_promises ORDER BY complaint_id, promise_id",
+        "SELECT complaint_id || '|' || owner || '|' || CAST(open_complaints AS text) || '|' || \
+         CAST(promises_kept_on_time AS text) || '|' || CAST(promises_broken AS text) \
+         FROM rm_owner_counts ORDER BY complaint_id, owner",
+    ];
+    let mut rows = Vec::new();
+    for query in queries {
+        let mut table: Vec<String> = match &store.database {
+            Database::Sqlite(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
+            Database::Postgres(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
+        }
+        .unwrap();
+        rows.push(format!("-- {} rows", table.len()));
+        rows.append(&mut table);
+    }
+    rows
+}
+
+async fn a_projector_killed_mid_batch_converges_to_a_full_rebuild(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let mut complaints = Vec::new();
+    for index in 0..6u128 {
+        let id = app.file().await;
+        app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
+            .await;
+        app.ok(
+            &id,
+            json!({"type":"MakePromise","promise_id":promise_id(index),"kind":"callback",
+                   "description":"Call back","due_at":hours(10 + index as i64)}),
+        )
+        .await;
+        complaints.push(id);
+    }
+    let ledger = app.state.engine.ledger().clone();
+    let projector = Projector::new(app.store.database.clone(), ledger.clone());
+    // Project part of the ledger, then die half-way through the next batch.
+    assert_eq!(projector.step(5).await.unwrap(), 5);
+    app.ok(
+        &complaints[0],
+        json!({"type":"KeepPromise","promise_id":promise_id(0),"evidence":"called"}),
+    )
+    .await;
+    let interrupted = projector.step_interrupted(100, 2).await;
+    assert!(matches!(interrupted, Err(ProjectionError::Interrupted)));
+    assert_eq!(
+        projector.checkpoint().await.unwrap(),
+        5,
+        "the broken batch left no trace"
+    );
+    drop(projector);
+
+    // A new projector (a restarted process, with no cached state) catches up.
+    let restarted = Projector::new(app.store.database.clone(), ledger.clone());
+    let head = ledger.head_position().await.unwrap();
+    assert_eq!(restarted.catch_up().await.unwrap(), head);
+    let caught_up = read_models(&app.store).await;
+    assert!(caught_up.contains(&"-- 6 rows".to_owned()), "{caught_up:?}");
+
+    let rebuilt = Projector::new(app.store.database.clone(), ledger);
+    assert_eq!(rebuilt.rebuild().await.unwrap(), head);
+    assert_eq!(read_models(&app.store).await, caught_up);
+}
+
+async fn projections_report_their_position_and_lag(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let id = app.file().await;
+    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
+        .await;
+    let before = app.get("/api/projections", &app.auditor).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    assert_eq!(before.body["head"], 2);
+    assert_eq!(before.body["consumers"][0]["name"], "complaints");
+    assert_eq!(before.body["consumers"][0]["lag"], 2);
+    app.state.projector.catch_up().await.unwrap();
+    let after = app.get("/api/projections", &app.auditor).await;
+    assert_eq!(after.body["consumers"][0]["position"], 2);
+    assert_eq!(after.body["consumers"][0]["lag"], 0);
+}
