@@ -1,13 +1,12 @@
 //! Background workers that run beside the HTTP server and stop with it: the ledger sequencer,
-//! the projector, and (on PostgreSQL) the listener that turns database notifications into
-//! wake-ups. Every worker also wakes on a timer, so a lost notification only costs latency.
+//! the projector, and (on PostgreSQL) the listener that hears other instances extend the
+//! ledger. Every worker also wakes on a timer, so a lost notification only costs latency.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use obliged_http::AppState;
-use obliged_storage::{Database, Notifications, Wakeup, SEQUENCE_BATCH};
-use tokio::sync::{watch, Notify};
+use obliged_storage::{Database, Notifications, SEQUENCE_BATCH};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// How often an idle worker looks for work nobody told it about.
@@ -17,19 +16,13 @@ const ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Starts every worker; they finish once `state.shutdown` turns true.
 pub fn spawn(state: &AppState) -> Vec<JoinHandle<()>> {
-    let events_appended = Arc::new(Notify::new());
     let mut handles = vec![
-        tokio::spawn(sequencer(
-            state.clone(),
-            events_appended.clone(),
-            state.shutdown.subscribe(),
-        )),
+        tokio::spawn(sequencer(state.clone(), state.shutdown.subscribe())),
         tokio::spawn(projector(state.clone(), state.shutdown.subscribe())),
     ];
     if let Database::Postgres(_) = &state.database {
         handles.push(tokio::spawn(listener(
             state.clone(),
-            events_appended,
             state.shutdown.subscribe(),
         )));
     }
@@ -40,8 +33,9 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) -> bool {
     *shutdown.borrow_and_update()
 }
 
-/// Sequences events appended by other processes (commands sequence their own events inline).
-async fn sequencer(state: AppState, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+/// Sequences events that no command sequenced: commands sequence their own events before they
+/// answer, so this only finds the events of a process that died between commit and sequencing.
+async fn sequencer(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let ledger = state.engine.ledger().clone();
     while !stopped(&mut shutdown).await {
         let pause = match ledger.sequence(SEQUENCE_BATCH).await {
@@ -53,7 +47,6 @@ async fn sequencer(state: AppState, wake: Arc<Notify>, mut shutdown: watch::Rece
             }
         };
         tokio::select! {
-            () = wake.notified() => {}
             _ = shutdown.changed() => {}
             () = tokio::time::sleep(pause) => {}
         }
@@ -80,12 +73,8 @@ async fn projector(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// LISTEN for appends and ledger moves made by any instance. Notifications carry no data.
-async fn listener(
-    state: AppState,
-    events_appended: Arc<Notify>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Hears other instances extend the ledger, so this one's streams and projector wake at once.
+async fn listener(state: AppState, mut shutdown: watch::Receiver<bool>) {
     while !stopped(&mut shutdown).await {
         let mut notifications = match Notifications::connect(&state.database).await {
             Ok(Some(notifications)) => notifications,
@@ -99,9 +88,8 @@ async fn listener(
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return,
-                wakeup = notifications.recv() => match wakeup {
-                    Ok(Wakeup::EventsAppended) => events_appended.notify_one(),
-                    Ok(Wakeup::LedgerMoved) => {
+                moved = notifications.ledger_moved() => match moved {
+                    Ok(()) => {
                         if let Err(error) = state.engine.ledger().refresh_head().await {
                             tracing::warn!(%error, "reading the ledger head");
                         }

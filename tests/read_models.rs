@@ -210,7 +210,7 @@ async fn a_projector_killed_mid_batch_converges_to_a_full_rebuild(backend: Backe
         json!({"type":"KeepPromise","promise_id":promise_id(0),"evidence":"called"}),
     )
     .await;
-    let interrupted = projector.step_interrupted(100, 2).await;
+    let interrupted = projector.step_interrupted(100).await;
     assert!(matches!(interrupted, Err(ProjectionError::Interrupted)));
     assert_eq!(
         projector.checkpoint().await.unwrap(),

@@ -155,11 +155,20 @@ const HEAD: &str =
     "SELECT position, hash, source_tx, source_seq FROM ledger ORDER BY position DESC LIMIT 1";
 const INSERT: &str = "INSERT INTO ledger (position, aggregate_type, aggregate_id, sequence, \
      source_tx, source_seq, hash, sequenced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const PG_INSERT_MANY: &str = "INSERT INTO ledger (position, aggregate_type, aggregate_id, \
+     sequence, source_tx, source_seq, hash, sequenced_at) \
+     SELECT position, aggregate_type, aggregate_id, sequence, source_tx, source_seq, hash, $8 \
+     FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], \
+     $7::text[]) AS batch(position, aggregate_type, aggregate_id, sequence, source_tx, \
+     source_seq, hash)";
+// The output columns are renamed so that ORDER BY reads the indexed xid8 column, not the cast
+// (which would make PostgreSQL sort the whole table).
 const PG_PENDING: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type, \
-     event_version, payload::text, metadata::text, tx_id::text::bigint, seq FROM events \
+     event_version, payload::text, metadata::text, tx_id::text::bigint AS source_tx, \
+     seq AS source_seq FROM events \
      WHERE (tx_id, seq) > ($1::text::xid8, $2) \
        AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-     ORDER BY tx_id, seq LIMIT $3";
+     ORDER BY events.tx_id, events.seq LIMIT $3";
 const SQLITE_PENDING: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type, \
      event_version, payload, metadata, 0, global_seq FROM events \
      WHERE global_seq > $1 ORDER BY global_seq LIMIT $2";
@@ -240,17 +249,23 @@ impl Ledger {
                     .fetch_all(&mut *tx)
                     .await?;
                 let events: Vec<Pending> = rows.iter().map(pending).collect();
-                let mut previous = hash;
-                let mut next = position;
-                for event in &events {
-                    next += 1;
-                    previous = hash_of(&previous, next, event);
-                    bind_insert(sqlx::query(INSERT), next, event, &previous, &sequenced_at)
+                let chained = chain(&hash, position, &events);
+                let next = position + events.len() as i64;
+                if !events.is_empty() {
+                    // One statement for the whole batch: arrays, unnested server-side.
+                    sqlx::query(PG_INSERT_MANY)
+                        .bind(chained.iter().map(|(position, _)| *position).collect::<Vec<i64>>())
+                        .bind(events.iter().map(|event| event.aggregate_type.clone()).collect::<Vec<_>>())
+                        .bind(events.iter().map(|event| event.aggregate_id.clone()).collect::<Vec<_>>())
+                        .bind(events.iter().map(|event| event.sequence).collect::<Vec<i64>>())
+                        .bind(events.iter().map(|event| event.source_tx).collect::<Vec<i64>>())
+                        .bind(events.iter().map(|event| event.source_seq).collect::<Vec<i64>>())
+                        .bind(chained.iter().map(|(_, hash)| hash.clone()).collect::<Vec<String>>())
+                        .bind(&sequenced_at)
                         .execute(&mut *tx)
                         .await?;
-                }
-                if !events.is_empty() {
-                    sqlx::query("SELECT pg_notify('obliged_ledger', '')")
+                    sqlx::query("SELECT pg_notify($1, '')")
+                        .bind(crate::notifications::LEDGER_CHANNEL)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -269,12 +284,19 @@ impl Ledger {
                     .fetch_all(&mut *tx)
                     .await?;
                 let events: Vec<Pending> = rows.iter().map(pending).collect();
-                let mut previous = hash;
-                let mut next = position;
-                for event in &events {
-                    next += 1;
-                    previous = hash_of(&previous, next, event);
-                    bind_insert(sqlx::query(INSERT), next, event, &previous, &sequenced_at)
+                let chained = chain(&hash, position, &events);
+                let next = position + events.len() as i64;
+                // SQLite runs in-process: one prepared statement per row costs little.
+                for (event, (position, hash)) in events.iter().zip(&chained) {
+                    sqlx::query(INSERT)
+                        .bind(position)
+                        .bind(&event.aggregate_type)
+                        .bind(&event.aggregate_id)
+                        .bind(event.sequence)
+                        .bind(event.source_tx)
+                        .bind(event.source_seq)
+                        .bind(hash)
+                        .bind(&sequenced_at)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -525,6 +547,19 @@ struct Joined {
     metadata: Option<String>,
 }
 
+/// Positions and hashes for `events` appended after `position` whose hash is `previous`.
+fn chain(previous: &str, position: i64, events: &[Pending]) -> Vec<(i64, String)> {
+    let mut previous = previous.to_owned();
+    events
+        .iter()
+        .zip(position + 1..)
+        .map(|(event, position)| {
+            previous = hash_of(&previous, position, event);
+            (position, previous.clone())
+        })
+        .collect()
+}
+
 fn hash_of(previous: &str, position: i64, event: &Pending) -> String {
     entry_hash(
         previous,
@@ -537,28 +572,6 @@ fn hash_of(previous: &str, position: i64, event: &Pending) -> String {
         &event.payload,
         &event.metadata,
     )
-}
-
-fn bind_insert<'q, DB: sqlx::Database>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
-    position: i64,
-    event: &'q Pending,
-    hash: &'q str,
-    sequenced_at: &'q str,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
-where
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    query
-        .bind(position)
-        .bind(event.aggregate_type.as_str())
-        .bind(event.aggregate_id.as_str())
-        .bind(event.sequence)
-        .bind(event.source_tx)
-        .bind(event.source_seq)
-        .bind(hash)
-        .bind(sequenced_at)
 }
 
 #[cfg(test)]

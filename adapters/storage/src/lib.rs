@@ -26,7 +26,7 @@ pub use event_store::ComplaintStore;
 pub use ledger::{
     entry_hash, Ledger, LedgerEntry, LedgerError, Verification, GENESIS_HASH, SEQUENCE_BATCH,
 };
-pub use notifications::{Notifications, Wakeup};
+pub use notifications::Notifications;
 pub use projections::{from_micros, micros, ProjectionError, Projector, COMPLAINTS_PROJECTOR};
 pub use read_models::{
     ComplaintFilter, ComplaintListItem, DuePromise, OwnerCounters, QueueItem, ReadModels, FLAGS,

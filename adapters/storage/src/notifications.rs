@@ -1,21 +1,15 @@
-//! Wake-ups from PostgreSQL: `LISTEN` on the channel the events trigger notifies (something was
-//! appended) and the one the sequencer notifies (the ledger moved). Notifications carry no data;
-//! readers always read the database. SQLite has no notifications: its readers poll.
+//! Wake-ups from PostgreSQL: `LISTEN` on the channel the sequencer notifies once per ledger batch.
+//! Notifications carry no data; readers always read the ledger. SQLite has no notifications:
+//! its readers poll.
+//!
+//! Appends deliberately send no notification: a transaction that sends NOTIFY takes a
+//! cluster-wide lock at commit, which would serialize every command.
 
 use sqlx::postgres::PgListener;
 
 use crate::database::Database;
 
-const EVENTS_CHANNEL: &str = "obliged_events";
-const LEDGER_CHANNEL: &str = "obliged_ledger";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wakeup {
-    /// Some transaction appended events.
-    EventsAppended,
-    /// Some sequencer extended the ledger.
-    LedgerMoved,
-}
+pub(crate) const LEDGER_CHANNEL: &str = "obliged_ledger";
 
 pub struct Notifications(PgListener);
 
@@ -26,19 +20,13 @@ impl Notifications {
             return Ok(None);
         };
         let mut listener = PgListener::connect_with(pool).await?;
-        listener
-            .listen_all([EVENTS_CHANNEL, LEDGER_CHANNEL])
-            .await?;
+        listener.listen(LEDGER_CHANNEL).await?;
         Ok(Some(Self(listener)))
     }
 
-    /// The next wake-up. An error means the connection was lost; connect again.
-    pub async fn recv(&mut self) -> Result<Wakeup, sqlx::Error> {
-        let notification = self.0.recv().await?;
-        Ok(if notification.channel() == EVENTS_CHANNEL {
-            Wakeup::EventsAppended
-        } else {
-            Wakeup::LedgerMoved
-        })
+    /// Waits until some sequencer extends the ledger. An error means the connection was lost;
+    /// connect again.
+    pub async fn ledger_moved(&mut self) -> Result<(), sqlx::Error> {
+        self.0.recv().await.map(drop)
     }
 }

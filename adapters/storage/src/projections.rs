@@ -101,18 +101,14 @@ impl Projector {
 
     /// Projects up to `limit` ledger entries after the checkpoint; returns how many.
     pub async fn step(&self, limit: usize) -> Result<usize, ProjectionError> {
-        self.step_inner(limit, None).await
+        self.step_inner(limit, false).await
     }
 
-    /// Like [`step`](Self::step), but fails after writing the rows of `complaints` complaints,
-    /// before committing: what a crash in the middle of a batch leaves behind.
+    /// Like [`step`](Self::step), but fails after writing the batch's rows, before moving the
+    /// checkpoint and committing: what a crash in the middle of a batch leaves behind.
     #[doc(hidden)]
-    pub async fn step_interrupted(
-        &self,
-        limit: usize,
-        complaints: usize,
-    ) -> Result<usize, ProjectionError> {
-        self.step_inner(limit, Some(complaints)).await
+    pub async fn step_interrupted(&self, limit: usize) -> Result<usize, ProjectionError> {
+        self.step_inner(limit, true).await
     }
 
     /// Steps until the read models have caught up with the ledger as it is now.
@@ -146,7 +142,7 @@ impl Projector {
             self.cache.lock().await.clear();
             let updated_at = Timestamp::now().to_string();
             in_transaction!(&self.database, tx => {
-                for table in ["rm_complaints", "rm_work_items", "rm_open_promises", "rm_owner_counts"] {
+                for table in READ_MODEL_TABLES {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
                 sqlx::query(UPSERT_CHECKPOINT)
@@ -164,7 +160,7 @@ impl Projector {
     async fn step_inner(
         &self,
         limit: usize,
-        interrupt_after: Option<usize>,
+        interrupt: bool,
     ) -> Result<usize, ProjectionError> {
         let _guard = self.step_lock.lock().await;
         let checkpoint = self.checkpoint().await?;
@@ -203,111 +199,53 @@ impl Projector {
             positions.insert(entry.complaint_id.clone(), entry.position);
         }
 
+        let batch: Vec<(String, i64, ComplaintRows)> = touched
+            .iter()
+            .map(|complaint_id| {
+                (
+                    complaint_id.clone(),
+                    positions[complaint_id] as i64,
+                    ComplaintRows::of(&states[complaint_id].complaint),
+                )
+            })
+            .collect();
         let updated_at = Timestamp::now().to_string();
-        // SQLite's immediate transaction already excludes other writers; PostgreSQL locks the
-        // checkpoint row, so two projectors never write the same batch.
-        let lock_checkpoint = match &self.database {
-            Database::Sqlite(_) => "SELECT position FROM checkpoints WHERE name = $1",
-            Database::Postgres(_) => "SELECT position FROM checkpoints WHERE name = $1 FOR UPDATE",
-        };
-        let written = in_transaction!(&self.database, tx => {
-            sqlx::query(ENSURE_CHECKPOINT)
-                .bind(COMPLAINTS_PROJECTOR)
-                .bind(&updated_at)
-                .execute(&mut *tx)
-                .await?;
-            let current: i64 = sqlx::query_scalar(lock_checkpoint)
-                .bind(COMPLAINTS_PROJECTOR)
-                .fetch_one(&mut *tx)
-                .await?;
-            if current as u64 != checkpoint {
-                // Another projector moved on meanwhile; what was folded here may be stale.
-                drop(tx);
-                self.cache.lock().await.clear();
-                return Ok(0);
-            }
-            for (index, complaint_id) in touched.iter().enumerate() {
-                if interrupt_after == Some(index) {
+        let written = match &self.database {
+            Database::Sqlite(pool) => {
+                // The immediate transaction excludes other writers for the whole step.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                if !claim_checkpoint(&mut tx, checkpoint, &updated_at, "").await? {
+                    drop(tx);
+                    self.cache.lock().await.clear();
+                    return Ok(0);
+                }
+                for (complaint_id, position, rows) in &batch {
+                    write_sqlite(&mut tx, complaint_id, *position, rows).await?;
+                }
+                if interrupt {
                     return Err(ProjectionError::Interrupted);
                 }
-                let rows = ComplaintRows::of(&states[complaint_id].complaint);
-                let position = positions[complaint_id] as i64;
-                for table in ["rm_complaints", "rm_work_items", "rm_open_promises", "rm_owner_counts"] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE complaint_id = $1"))
-                        .bind(complaint_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let summary = &rows.summary;
-                let escalations = summary
-                    .escalations
-                    .iter()
-                    .map(|target| format!(",{target}"))
-                    .collect::<String>()
-                    + ",";
-                sqlx::query(INSERT_COMPLAINT)
-                    .bind(complaint_id)
-                    .bind(summary.status.as_str())
-                    .bind(summary.owner.as_deref())
-                    .bind(summary.channel.as_deref())
-                    .bind(summary.category.as_deref())
-                    .bind(summary.customer_reference.as_deref())
-                    .bind(summary.filed_at.map(micros))
-                    .bind(summary.sensitive)
-                    .bind(summary.non_negotiable)
-                    .bind(&escalations)
-                    .bind(summary.next_due_at.map(micros))
-                    .bind(i64::from(summary.open_promises))
-                    .bind(i64::from(summary.open_obligations))
-                    .bind(i64::from(summary.open_follow_ups))
-                    .bind(position)
-                    .execute(&mut *tx)
-                    .await?;
-                for item in &rows.work_items {
-                    sqlx::query(INSERT_WORK_ITEM)
-                        .bind(complaint_id)
-                        .bind(item.kind)
-                        .bind(&item.item_id)
-                        .bind(&item.owner)
-                        .bind(micros(item.due_at))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for promise in &rows.open_promises {
-                    sqlx::query(INSERT_OPEN_PROMISE)
-                        .bind(complaint_id)
-                        .bind(&promise.promise_id)
-                        .bind(&promise.promiser)
-                        .bind(&promise.owner)
-                        .bind(&promise.kind)
-                        .bind(micros(promise.due_at))
-                        .bind(promise.status)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for counts in &rows.contributions {
-                    sqlx::query(INSERT_OWNER_COUNTS)
-                        .bind(complaint_id)
-                        .bind(&counts.owner)
-                        .bind(i64::from(counts.open_complaints))
-                        .bind(i64::from(counts.open_promises))
-                        .bind(i64::from(counts.promises_kept_on_time))
-                        .bind(i64::from(counts.promises_kept_late))
-                        .bind(i64::from(counts.promises_broken))
-                        .bind(i64::from(counts.promises_withdrawn))
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                store_checkpoint(&mut *tx, last_position, &updated_at).await?;
+                tx.commit().await?;
+                entries.len()
             }
-            sqlx::query(UPSERT_CHECKPOINT)
-                .bind(COMPLAINTS_PROJECTOR)
-                .bind(last_position as i64)
-                .bind(&updated_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            entries.len()
-        });
+            Database::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                // Locking the checkpoint row keeps two instances from writing the same batch.
+                if !claim_checkpoint(&mut tx, checkpoint, &updated_at, " FOR UPDATE").await? {
+                    drop(tx);
+                    self.cache.lock().await.clear();
+                    return Ok(0);
+                }
+                write_postgres(&mut tx, &batch).await?;
+                if interrupt {
+                    return Err(ProjectionError::Interrupted);
+                }
+                store_checkpoint(&mut *tx, last_position, &updated_at).await?;
+                tx.commit().await?;
+                entries.len()
+            }
+        };
 
         let mut cache = self.cache.lock().await;
         if cache.len() + states.len() > CACHE_LIMIT {
@@ -326,6 +264,12 @@ impl Projector {
         complaint_id: &str,
         sequence: u64,
     ) -> Result<Folded, ProjectionError> {
+        if sequence <= 1 {
+            return Ok(Folded {
+                sequence: 0,
+                complaint: Complaint::default(),
+            });
+        }
         if let Some(folded) = self.cache.lock().await.get(complaint_id) {
             if folded.sequence + 1 == sequence {
                 return Ok(folded.clone());
@@ -369,6 +313,240 @@ impl Projector {
         }
         Ok(folded)
     }
+}
+
+/// Makes sure the checkpoint row exists, locks it (`lock` is ` FOR UPDATE` on PostgreSQL) and
+/// answers whether it still says `expected`.
+async fn claim_checkpoint<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    expected: u64,
+    updated_at: &str,
+    lock: &str,
+) -> Result<bool, sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query(ENSURE_CHECKPOINT)
+        .bind(COMPLAINTS_PROJECTOR)
+        .bind(updated_at)
+        .execute(&mut **tx)
+        .await?;
+    let sql = format!("SELECT position FROM checkpoints WHERE name = $1{lock}");
+    let (current,): (i64,) = sqlx::query_as(&sql)
+        .bind(COMPLAINTS_PROJECTOR)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(current as u64 == expected)
+}
+
+async fn store_checkpoint<'c, E, DB>(
+    executor: E,
+    position: u64,
+    updated_at: &str,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(UPSERT_CHECKPOINT)
+        .bind(COMPLAINTS_PROJECTOR)
+        .bind(position as i64)
+        .bind(updated_at)
+        .execute(executor)
+        .await
+        .map(drop)
+}
+
+const READ_MODEL_TABLES: [&str; 4] = [
+    "rm_complaints",
+    "rm_work_items",
+    "rm_open_promises",
+    "rm_owner_counts",
+];
+
+fn escalations(rows: &ComplaintRows) -> String {
+    rows.summary
+        .escalations
+        .iter()
+        .map(|target| format!(",{target}"))
+        .collect::<String>()
+        + ","
+}
+
+/// Replaces one complaint's rows, statement by statement (cheap on in-process SQLite).
+async fn write_sqlite(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    complaint_id: &str,
+    position: i64,
+    rows: &ComplaintRows,
+) -> Result<(), sqlx::Error> {
+    for table in READ_MODEL_TABLES {
+        sqlx::query(&format!("DELETE FROM {table} WHERE complaint_id = $1"))
+            .bind(complaint_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let summary = &rows.summary;
+    sqlx::query(INSERT_COMPLAINT)
+        .bind(complaint_id)
+        .bind(summary.status.as_str())
+        .bind(summary.owner.as_deref())
+        .bind(summary.channel.as_deref())
+        .bind(summary.category.as_deref())
+        .bind(summary.customer_reference.as_deref())
+        .bind(summary.filed_at.map(micros))
+        .bind(summary.sensitive)
+        .bind(summary.non_negotiable)
+        .bind(escalations(rows))
+        .bind(summary.next_due_at.map(micros))
+        .bind(i64::from(summary.open_promises))
+        .bind(i64::from(summary.open_obligations))
+        .bind(i64::from(summary.open_follow_ups))
+        .bind(position)
+        .execute(&mut **tx)
+        .await?;
+    for item in &rows.work_items {
+        sqlx::query(INSERT_WORK_ITEM)
+            .bind(complaint_id)
+            .bind(item.kind)
+            .bind(&item.item_id)
+            .bind(&item.owner)
+            .bind(micros(item.due_at))
+            .execute(&mut **tx)
+            .await?;
+    }
+    for promise in &rows.open_promises {
+        sqlx::query(INSERT_OPEN_PROMISE)
+            .bind(complaint_id)
+            .bind(&promise.promise_id)
+            .bind(&promise.promiser)
+            .bind(&promise.owner)
+            .bind(&promise.kind)
+            .bind(micros(promise.due_at))
+            .bind(promise.status)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for counts in &rows.contributions {
+        sqlx::query(INSERT_OWNER_COUNTS)
+            .bind(complaint_id)
+            .bind(&counts.owner)
+            .bind(i64::from(counts.open_complaints))
+            .bind(i64::from(counts.open_promises))
+            .bind(i64::from(counts.promises_kept_on_time))
+            .bind(i64::from(counts.promises_kept_late))
+            .bind(i64::from(counts.promises_broken))
+            .bind(i64::from(counts.promises_withdrawn))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the rows of every complaint in the batch with one statement per table: a network
+/// round trip per row would cap catch-up at a few thousand events a second.
+async fn write_postgres(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    batch: &[(String, i64, ComplaintRows)],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
+    for table in READ_MODEL_TABLES {
+        sqlx::query(&format!("DELETE FROM {table} WHERE complaint_id = ANY($1)"))
+            .bind(&ids)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let summaries: Vec<_> = batch.iter().map(|(_, _, rows)| &rows.summary).collect();
+    sqlx::query(
+        "INSERT INTO rm_complaints (complaint_id, status, owner, channel, category, \
+         customer_reference, filed_at, sensitive, non_negotiable, escalations, next_due_at, \
+         open_promises, open_obligations, open_follow_ups, position) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+         $6::text[], $7::bigint[], $8::boolean[], $9::boolean[], $10::text[], $11::bigint[], \
+         $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])",
+    )
+    .bind(&ids)
+    .bind(summaries.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.owner.clone()).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.channel.clone()).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.category.clone()).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.customer_reference.clone()).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.filed_at.map(micros)).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.sensitive).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.non_negotiable).collect::<Vec<_>>())
+    .bind(batch.iter().map(|(_, _, rows)| escalations(rows)).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| s.next_due_at.map(micros)).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| i64::from(s.open_promises)).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| i64::from(s.open_obligations)).collect::<Vec<_>>())
+    .bind(summaries.iter().map(|s| i64::from(s.open_follow_ups)).collect::<Vec<_>>())
+    .bind(batch.iter().map(|(_, position, _)| *position).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+
+    let items: Vec<(&str, &obliged_domain::WorkItem)> = batch
+        .iter()
+        .flat_map(|(id, _, rows)| rows.work_items.iter().map(move |item| (id.as_str(), item)))
+        .collect();
+    sqlx::query(
+        "INSERT INTO rm_work_items (complaint_id, kind, item_id, owner, due_at) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])",
+    )
+    .bind(items.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind(items.iter().map(|(_, item)| item.kind).collect::<Vec<_>>())
+    .bind(items.iter().map(|(_, item)| item.item_id.as_str()).collect::<Vec<_>>())
+    .bind(items.iter().map(|(_, item)| item.owner.as_str()).collect::<Vec<_>>())
+    .bind(items.iter().map(|(_, item)| micros(item.due_at)).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+
+    let promises: Vec<(&str, &obliged_domain::OpenPromise)> = batch
+        .iter()
+        .flat_map(|(id, _, rows)| rows.open_promises.iter().map(move |promise| (id.as_str(), promise)))
+        .collect();
+    sqlx::query(
+        "INSERT INTO rm_open_promises (complaint_id, promise_id, promiser, owner, kind, due_at, \
+         status) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
+         $5::text[], $6::bigint[], $7::text[])",
+    )
+    .bind(promises.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind(promises.iter().map(|(_, p)| p.promise_id.as_str()).collect::<Vec<_>>())
+    .bind(promises.iter().map(|(_, p)| p.promiser.as_str()).collect::<Vec<_>>())
+    .bind(promises.iter().map(|(_, p)| p.owner.as_str()).collect::<Vec<_>>())
+    .bind(promises.iter().map(|(_, p)| p.kind.as_str()).collect::<Vec<_>>())
+    .bind(promises.iter().map(|(_, p)| micros(p.due_at)).collect::<Vec<_>>())
+    .bind(promises.iter().map(|(_, p)| p.status).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+
+    let counts: Vec<(&str, &obliged_domain::OwnerContribution)> = batch
+        .iter()
+        .flat_map(|(id, _, rows)| rows.contributions.iter().map(move |counts| (id.as_str(), counts)))
+        .collect();
+    sqlx::query(
+        "INSERT INTO rm_owner_counts (complaint_id, owner, open_complaints, open_promises, \
+         promises_kept_on_time, promises_kept_late, promises_broken, promises_withdrawn) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], \
+         $6::bigint[], $7::bigint[], $8::bigint[])",
+    )
+    .bind(counts.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind(counts.iter().map(|(_, c)| c.owner.as_str()).collect::<Vec<_>>())
+    .bind(counts.iter().map(|(_, c)| i64::from(c.open_complaints)).collect::<Vec<_>>())
+    .bind(counts.iter().map(|(_, c)| i64::from(c.open_promises)).collect::<Vec<_>>())
+    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_kept_on_time)).collect::<Vec<_>>())
+    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_kept_late)).collect::<Vec<_>>())
+    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_broken)).collect::<Vec<_>>())
+    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_withdrawn)).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 const ENSURE_CHECKPOINT: &str = "INSERT INTO checkpoints (name, position, updated_at) \
