@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 use obliged_domain::Policy;
 use obliged_storage::{Disclosure, Ledger, Projector, Role, Tokens, Verification, SEQUENCE_BATCH};
+use obliged_webhooks::{NewSubscription, Start};
 use uuid::Uuid;
 
 use crate::startup::{self, SystemClock, DEFAULT_DATABASE_URL, DEFAULT_MASTER_KEY_FILE};
@@ -64,6 +65,42 @@ pub enum Command {
     /// Inspect or rebuild the read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Manage webhook subscriptions (delivered by `obliged serve`).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Subscribe a URL; the signing secret is printed once, as the last line.
+    Add {
+        /// The http(s) URL that receives one signed POST per ledger entry.
+        url: String,
+        /// Deliver only these event types (repeat the flag); all types if absent.
+        #[arg(long = "event-type", value_name = "TYPE")]
+        event_types: Vec<String>,
+        /// Attempts per entry before it is dead-lettered (default 8).
+        #[arg(long)]
+        max_attempts: Option<u32>,
+        /// Start with ledger position 1 instead of the next entry.
+        #[arg(long, conflicts_with = "from")]
+        from_beginning: bool,
+        /// Start with this ledger position.
+        #[arg(long, value_name = "POSITION")]
+        from: Option<u64>,
+    },
+    /// List subscriptions with their position, lag, attempts and last error.
+    List,
+    /// Stop delivering to a subscription (its history and dead letters are kept).
+    Remove { id: Uuid },
+    /// Deliver again from a ledger position (inclusive).
+    Redeliver {
+        id: Uuid,
+        #[arg(long, value_name = "POSITION")]
+        from: u64,
+    },
+    /// Show the entries that were given up on.
+    DeadLetters { id: Uuid },
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +215,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Verify) => verify(&cli.database_url).await,
         Command::Projections(command) => projections(&cli.database_url, command).await,
+        Command::Webhook(command) => {
+            webhook(&cli.database_url, &cli.master_key_file, command).await
+        }
     }
 }
 
@@ -357,6 +397,104 @@ async fn projections(database_url: &str, command: ProjectionsCommand) -> anyhow:
             Ok(())
         }
     };
+    database.close().await;
+    result
+}
+
+async fn webhook(
+    database_url: &str,
+    master_key_file: &std::path::Path,
+    command: WebhookCommand,
+) -> anyhow::Result<()> {
+    let database = startup::connect(database_url).await?;
+    let master_key = startup::load_master_key(master_key_file)?;
+    let state = startup::state(
+        &database,
+        &master_key,
+        Policy::default(),
+        Arc::new(SystemClock),
+    );
+    let webhooks = &state.webhooks;
+    let result: anyhow::Result<()> = async {
+        match command {
+            WebhookCommand::Add {
+                url,
+                event_types,
+                max_attempts,
+                from_beginning,
+                from,
+            } => {
+                let start = match (from_beginning, from) {
+                    (true, _) => Start::Beginning,
+                    (false, Some(position)) => Start::At(position),
+                    (false, None) => Start::Next,
+                };
+                let created = webhooks
+                    .subscribe(NewSubscription {
+                        url,
+                        event_types,
+                        secret: None,
+                        max_attempts,
+                        start,
+                    })
+                    .await?;
+                println!(
+                    "subscribed {} to {}; its signing secret is shown only this once:",
+                    created.subscription.id, created.subscription.url
+                );
+                println!("{}", created.secret.expose());
+            }
+            WebhookCommand::List => {
+                println!(
+                    "{:<36}  {:>8}  {:>6}  {:>8}  {:>4}  url / last error",
+                    "id", "position", "lag", "attempts", "dead"
+                );
+                for status in webhooks.list().await? {
+                    println!(
+                        "{:<36}  {:>8}  {:>6}  {:>8}  {:>4}  {}{}{}",
+                        status.subscription.id,
+                        status.position,
+                        status.lag,
+                        status.attempts,
+                        status.dead_letters,
+                        status.subscription.url,
+                        if status.subscription.removed_at.is_some() {
+                            " (removed)"
+                        } else {
+                            ""
+                        },
+                        status
+                            .last_error
+                            .as_deref()
+                            .map(|error| format!(" / {error}"))
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            WebhookCommand::Remove { id } => {
+                let removed = webhooks.remove(id).await?;
+                println!(
+                    "{}",
+                    if removed {
+                        "removed"
+                    } else {
+                        "was already removed"
+                    }
+                );
+            }
+            WebhookCommand::Redeliver { id, from } => {
+                webhooks.redeliver_from(id, from).await?;
+                println!("{id} will deliver again from position {from}");
+            }
+            WebhookCommand::DeadLetters { id } => {
+                for letter in webhooks.dead_letters(id).await? {
+                    println!("{}", serde_json::to_string(&letter)?);
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
     database.close().await;
     result
 }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use obliged_domain::{Clock, ComplaintServices, Policy};
 use obliged_http::AppState;
 use obliged_storage::{Database, Engine, MasterKey, Projector, ReadModels, Tokens};
+use obliged_webhooks::{WebhookSettings, Webhooks};
 use tokio::net::TcpListener;
 
 /// The wall clock, the production implementation of the domain's clock port.
@@ -69,8 +70,20 @@ pub fn state(
     policy: Policy,
     clock: Arc<dyn Clock>,
 ) -> AppState {
-    let engine = Engine::new(database, master_key, ComplaintServices::new(clock, policy));
+    let engine = Engine::new(
+        database,
+        master_key,
+        ComplaintServices::new(clock.clone(), policy),
+    );
+    let webhooks = Webhooks::new(
+        engine.clone(),
+        database.clone(),
+        clock,
+        WebhookSettings::default(),
+    )
+    .expect("the default webhook settings are valid");
     AppState {
+        webhooks,
         projector: Arc::new(Projector::new(database.clone(), engine.ledger().clone())),
         read_models: ReadModels::new(database.clone()),
         engine,

@@ -1,5 +1,5 @@
 //! Background workers that run beside the HTTP server and stop with it: the ledger sequencer,
-//! the projector, and (on PostgreSQL) the listener that hears other instances extend the
+//! the projector, webhook delivery, and (on PostgreSQL) the listener that hears other instances extend the
 //! ledger. Every worker also wakes on a timer, so a lost notification only costs latency.
 
 use std::time::Duration;
@@ -19,6 +19,7 @@ pub fn spawn(state: &AppState) -> Vec<JoinHandle<()>> {
     let mut handles = vec![
         tokio::spawn(sequencer(state.clone(), state.shutdown.subscribe())),
         tokio::spawn(projector(state.clone(), state.shutdown.subscribe())),
+        tokio::spawn(state.webhooks.clone().run(state.shutdown.subscribe())),
     ];
     if let Database::Postgres(_) = &state.database {
         handles.push(tokio::spawn(listener(

@@ -19,5 +19,7 @@ mod security;
 mod stream;
 // Read models: projection, crash recovery, read your writes.
 mod read_models;
+// Webhook subscriptions over HTTP.
+mod webhooks;
 // The real binary: token creation, serve, complaint show, graceful shutdown.
 mod binary;

@@ -25,7 +25,11 @@ use uuid::Uuid;
 #[derive(Debug, Parser)]
 struct Args {
     /// PostgreSQL server to create the benchmark database on (dropped afterwards).
-    #[arg(long, env = "OBLIGED_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    #[arg(
+        long,
+        env = "OBLIGED_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
     postgres_url: String,
     /// Which stores to measure.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
@@ -100,9 +104,13 @@ async fn postgres_database(admin_url: &str) -> anyhow::Result<(Database, Cleanup
         .with_context(|| format!("connecting to {admin_url}"))?;
     let name = format!("obliged_bench_{}", Uuid::now_v7().simple());
     if let Database::Postgres(pool) = &admin {
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(pool)
+            .await?;
     }
-    let base = admin_url.rsplit_once('/').map_or(admin_url, |(head, _)| head);
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(head, _)| head);
     let database = Database::connect(&format!("{base}/{name}")).await?;
     database.migrate().await?;
     let cleanup: Cleanup = Box::pin(async move {
@@ -118,11 +126,17 @@ async fn postgres_database(admin_url: &str) -> anyhow::Result<(Database, Cleanup
 
 async fn measure(store: &str, database: &Database, args: &Args) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
-    eprintln!("[{store}] append: {} rows by {CLIENTS} clients", args.appends);
+    eprintln!(
+        "[{store}] append: {} rows by {CLIENTS} clients",
+        args.appends
+    );
     figures.push(append(store, database, args.appends).await?);
     eprintln!("[{store}] projection: {} complaints", args.complaints);
     figures.extend(projection(store, database, args.complaints).await?);
-    eprintln!("[{store}] commit-to-feed latency: {} commands", args.latency_commands);
+    eprintln!(
+        "[{store}] commit-to-feed latency: {} commands",
+        args.latency_commands
+    );
     figures.extend(latency(store, database, args.latency_commands).await?);
     Ok(figures)
 }
@@ -226,7 +240,8 @@ async fn timed_inserts(database: &Database, table: &str, rows: usize) -> anyhow:
 
 /// The events of one complaint's typical life: filed, assigned, contacts, a promise kept.
 fn life(at: Timestamp) -> Vec<ComplaintEvent> {
-    let sealed = || SealedText::from_stored("c2VhbGVkIGZyZWUgdGV4dCBvZiBhIHR5cGljYWwgbGVuZ3Ro".into());
+    let sealed =
+        || SealedText::from_stored("c2VhbGVkIGZyZWUgdGV4dCBvZiBhIHR5cGljYWwgbGVuZ3Ro".into());
     let staff = StaffId::parse("alice").expect("valid");
     let promise_id = PromiseId::new(Uuid::now_v7());
     let mut events = vec![
@@ -304,7 +319,11 @@ async fn projection(
     }
     let total = rows.len();
     for chunk in rows.chunks(500) {
-        let cast = if matches!(database, Database::Postgres(_)) { "::json" } else { "" };
+        let cast = if matches!(database, Database::Postgres(_)) {
+            "::json"
+        } else {
+            ""
+        };
         let values: Vec<String> = (0..chunk.len())
             .map(|index| {
                 let base = index * 4;
@@ -480,7 +499,8 @@ async fn latency(store: &str, database: &Database, commands: usize) -> anyhow::R
         .collect();
     anyhow::ensure!(latencies.len() == commands, "the consumer missed events");
     latencies.sort_by(f64::total_cmp);
-    let percentile = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)];
+    let percentile =
+        |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)];
     Ok(vec![
         Figure {
             store: store.into(),
@@ -515,9 +535,12 @@ fn print_table(figures: &[Figure]) {
             figure.name,
             figure.value,
             figure.unit,
-            figure.ceiling.map_or("-".to_owned(), |ceiling| format!("{ceiling:.1}")),
-            figure.ratio.map_or("-".to_owned(), |ratio| format!("{:.0}%", ratio * 100.0)),
+            figure
+                .ceiling
+                .map_or("-".to_owned(), |ceiling| format!("{ceiling:.1}")),
+            figure
+                .ratio
+                .map_or("-".to_owned(), |ratio| format!("{:.0}%", ratio * 100.0)),
         );
     }
 }
-

@@ -24,6 +24,8 @@ pub enum Action {
     TakeOver,
     /// Read the event stream (the ledger).
     Stream,
+    /// Create, inspect and remove webhook subscriptions.
+    ManageWebhooks,
 }
 
 impl Caller {
@@ -34,6 +36,7 @@ impl Caller {
             Action::Command => matches!(role, Role::Agent | Role::Lead | Role::Admin),
             Action::TakeOver => matches!(role, Role::Lead | Role::Admin),
             Action::Stream => matches!(role, Role::Integration | Role::Auditor | Role::Admin),
+            Action::ManageWebhooks => matches!(role, Role::Integration | Role::Admin),
         };
         if allowed {
             Ok(())
@@ -60,6 +63,7 @@ impl Action {
             Self::Command => "issue commands",
             Self::TakeOver => "take complaints over",
             Self::Stream => "read the event stream",
+            Self::ManageWebhooks => "manage webhooks",
         }
     }
 }

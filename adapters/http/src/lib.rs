@@ -10,6 +10,7 @@ mod error;
 mod feed;
 mod reads;
 mod view;
+mod webhooks;
 
 use std::future::Future;
 
@@ -39,6 +40,7 @@ pub struct AppState {
     pub engine: Engine,
     pub projector: std::sync::Arc<obliged_storage::Projector>,
     pub read_models: obliged_storage::ReadModels,
+    pub webhooks: obliged_webhooks::Webhooks,
     pub tokens: Tokens,
     pub database: Database,
     /// Becomes `true` when the server starts shutting down, so that streams end.
@@ -56,6 +58,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/queues/{owner}", get(reads::queue))
         .route("/api/counters", get(reads::counters))
         .route("/api/projections", get(reads::projections))
+        .route(
+            "/api/webhooks",
+            post(webhooks::subscribe).get(webhooks::list),
+        )
+        .route(
+            "/api/webhooks/{id}",
+            get(webhooks::show).delete(webhooks::remove),
+        )
+        .route("/api/webhooks/{id}/redeliver", post(webhooks::redeliver))
+        .route(
+            "/api/webhooks/{id}/dead-letters",
+            get(webhooks::dead_letters),
+        )
         .route("/api/complaints/{id}", get(show_complaint))
         .route("/api/complaints/{id}/commands", post(run_command))
         .route("/api/complaints/{id}/history", get(history))

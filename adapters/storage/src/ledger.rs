@@ -254,13 +254,48 @@ impl Ledger {
                 if !events.is_empty() {
                     // One statement for the whole batch: arrays, unnested server-side.
                     sqlx::query(PG_INSERT_MANY)
-                        .bind(chained.iter().map(|(position, _)| *position).collect::<Vec<i64>>())
-                        .bind(events.iter().map(|event| event.aggregate_type.clone()).collect::<Vec<_>>())
-                        .bind(events.iter().map(|event| event.aggregate_id.clone()).collect::<Vec<_>>())
-                        .bind(events.iter().map(|event| event.sequence).collect::<Vec<i64>>())
-                        .bind(events.iter().map(|event| event.source_tx).collect::<Vec<i64>>())
-                        .bind(events.iter().map(|event| event.source_seq).collect::<Vec<i64>>())
-                        .bind(chained.iter().map(|(_, hash)| hash.clone()).collect::<Vec<String>>())
+                        .bind(
+                            chained
+                                .iter()
+                                .map(|(position, _)| *position)
+                                .collect::<Vec<i64>>(),
+                        )
+                        .bind(
+                            events
+                                .iter()
+                                .map(|event| event.aggregate_type.clone())
+                                .collect::<Vec<_>>(),
+                        )
+                        .bind(
+                            events
+                                .iter()
+                                .map(|event| event.aggregate_id.clone())
+                                .collect::<Vec<_>>(),
+                        )
+                        .bind(
+                            events
+                                .iter()
+                                .map(|event| event.sequence)
+                                .collect::<Vec<i64>>(),
+                        )
+                        .bind(
+                            events
+                                .iter()
+                                .map(|event| event.source_tx)
+                                .collect::<Vec<i64>>(),
+                        )
+                        .bind(
+                            events
+                                .iter()
+                                .map(|event| event.source_seq)
+                                .collect::<Vec<i64>>(),
+                        )
+                        .bind(
+                            chained
+                                .iter()
+                                .map(|(_, hash)| hash.clone())
+                                .collect::<Vec<String>>(),
+                        )
                         .bind(&sequenced_at)
                         .execute(&mut *tx)
                         .await?;

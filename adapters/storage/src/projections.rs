@@ -157,11 +157,7 @@ impl Projector {
         self.catch_up().await
     }
 
-    async fn step_inner(
-        &self,
-        limit: usize,
-        interrupt: bool,
-    ) -> Result<usize, ProjectionError> {
+    async fn step_inner(&self, limit: usize, interrupt: bool) -> Result<usize, ProjectionError> {
         let _guard = self.step_lock.lock().await;
         let checkpoint = self.checkpoint().await?;
         let entries = self.ledger.entries_after(checkpoint, limit).await?;
@@ -474,20 +470,85 @@ async fn write_postgres(
          $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])",
     )
     .bind(&ids)
-    .bind(summaries.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| s.owner.clone()).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| s.channel.clone()).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| s.category.clone()).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| s.customer_reference.clone()).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| s.filed_at.map(micros)).collect::<Vec<_>>())
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.status.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.owner.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.channel.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.category.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.customer_reference.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.filed_at.map(micros))
+            .collect::<Vec<_>>(),
+    )
     .bind(summaries.iter().map(|s| s.sensitive).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| s.non_negotiable).collect::<Vec<_>>())
-    .bind(batch.iter().map(|(_, _, rows)| escalations(rows)).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| s.next_due_at.map(micros)).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| i64::from(s.open_promises)).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| i64::from(s.open_obligations)).collect::<Vec<_>>())
-    .bind(summaries.iter().map(|s| i64::from(s.open_follow_ups)).collect::<Vec<_>>())
-    .bind(batch.iter().map(|(_, position, _)| *position).collect::<Vec<_>>())
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.non_negotiable)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|(_, _, rows)| escalations(rows))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| s.next_due_at.map(micros))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| i64::from(s.open_promises))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| i64::from(s.open_obligations))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        summaries
+            .iter()
+            .map(|s| i64::from(s.open_follow_ups))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|(_, position, _)| *position)
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await?;
 
@@ -501,15 +562,34 @@ async fn write_postgres(
     )
     .bind(items.iter().map(|(id, _)| *id).collect::<Vec<_>>())
     .bind(items.iter().map(|(_, item)| item.kind).collect::<Vec<_>>())
-    .bind(items.iter().map(|(_, item)| item.item_id.as_str()).collect::<Vec<_>>())
-    .bind(items.iter().map(|(_, item)| item.owner.as_str()).collect::<Vec<_>>())
-    .bind(items.iter().map(|(_, item)| micros(item.due_at)).collect::<Vec<_>>())
+    .bind(
+        items
+            .iter()
+            .map(|(_, item)| item.item_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        items
+            .iter()
+            .map(|(_, item)| item.owner.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        items
+            .iter()
+            .map(|(_, item)| micros(item.due_at))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await?;
 
     let promises: Vec<(&str, &obliged_domain::OpenPromise)> = batch
         .iter()
-        .flat_map(|(id, _, rows)| rows.open_promises.iter().map(move |promise| (id.as_str(), promise)))
+        .flat_map(|(id, _, rows)| {
+            rows.open_promises
+                .iter()
+                .map(move |promise| (id.as_str(), promise))
+        })
         .collect();
     sqlx::query(
         "INSERT INTO rm_open_promises (complaint_id, promise_id, promiser, owner, kind, due_at, \
@@ -517,18 +597,47 @@ async fn write_postgres(
          $5::text[], $6::bigint[], $7::text[])",
     )
     .bind(promises.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-    .bind(promises.iter().map(|(_, p)| p.promise_id.as_str()).collect::<Vec<_>>())
-    .bind(promises.iter().map(|(_, p)| p.promiser.as_str()).collect::<Vec<_>>())
-    .bind(promises.iter().map(|(_, p)| p.owner.as_str()).collect::<Vec<_>>())
-    .bind(promises.iter().map(|(_, p)| p.kind.as_str()).collect::<Vec<_>>())
-    .bind(promises.iter().map(|(_, p)| micros(p.due_at)).collect::<Vec<_>>())
+    .bind(
+        promises
+            .iter()
+            .map(|(_, p)| p.promise_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        promises
+            .iter()
+            .map(|(_, p)| p.promiser.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        promises
+            .iter()
+            .map(|(_, p)| p.owner.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        promises
+            .iter()
+            .map(|(_, p)| p.kind.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        promises
+            .iter()
+            .map(|(_, p)| micros(p.due_at))
+            .collect::<Vec<_>>(),
+    )
     .bind(promises.iter().map(|(_, p)| p.status).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
 
     let counts: Vec<(&str, &obliged_domain::OwnerContribution)> = batch
         .iter()
-        .flat_map(|(id, _, rows)| rows.contributions.iter().map(move |counts| (id.as_str(), counts)))
+        .flat_map(|(id, _, rows)| {
+            rows.contributions
+                .iter()
+                .map(move |counts| (id.as_str(), counts))
+        })
         .collect();
     sqlx::query(
         "INSERT INTO rm_owner_counts (complaint_id, owner, open_complaints, open_promises, \
@@ -537,13 +646,48 @@ async fn write_postgres(
          $6::bigint[], $7::bigint[], $8::bigint[])",
     )
     .bind(counts.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, c)| c.owner.as_str()).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, c)| i64::from(c.open_complaints)).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, c)| i64::from(c.open_promises)).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_kept_on_time)).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_kept_late)).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_broken)).collect::<Vec<_>>())
-    .bind(counts.iter().map(|(_, c)| i64::from(c.promises_withdrawn)).collect::<Vec<_>>())
+    .bind(
+        counts
+            .iter()
+            .map(|(_, c)| c.owner.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        counts
+            .iter()
+            .map(|(_, c)| i64::from(c.open_complaints))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        counts
+            .iter()
+            .map(|(_, c)| i64::from(c.open_promises))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        counts
+            .iter()
+            .map(|(_, c)| i64::from(c.promises_kept_on_time))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        counts
+            .iter()
+            .map(|(_, c)| i64::from(c.promises_kept_late))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        counts
+            .iter()
+            .map(|(_, c)| i64::from(c.promises_broken))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        counts
+            .iter()
+            .map(|(_, c)| i64::from(c.promises_withdrawn))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -1,0 +1,202 @@
+//! [`Webhooks`]: the one handle callers hold. It manages subscriptions (subscribe, list, status,
+//! remove, redeliver, dead letters) and, through `worker.rs`, delivers. Cheap to clone; every
+//! clone shares one HTTP client and one wake-up signal for `run`.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use obliged_domain::Clock;
+use obliged_storage::{Database, Engine, Ledger};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::error::WebhookError;
+use crate::settings::{WebhookSettings, MAX_ATTEMPTS_LIMIT};
+use crate::store::{self, Record};
+use crate::subscription::{
+    parse_event_types, parse_url, CreatedSubscription, DeadLetter, NewSubscription, Start,
+    Subscription, SubscriptionStatus, WebhookSecret,
+};
+
+/// Subscriptions and their delivery. Share one per process (clones share everything).
+#[derive(Clone)]
+pub struct Webhooks(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub engine: Engine,
+    pub database: Database,
+    pub clock: Arc<dyn Clock>,
+    pub settings: WebhookSettings,
+    pub lease: SignedDuration,
+    pub client: reqwest::Client,
+    /// Tells a running worker in this process that a subscription changed (created, rewound)
+    /// so it need not wait for its next poll.
+    pub wake: Notify,
+}
+
+impl Webhooks {
+    /// `database` must be the one `engine` runs on: subscriptions follow its ledger.
+    pub fn new(
+        engine: Engine,
+        database: Database,
+        clock: Arc<dyn Clock>,
+        settings: WebhookSettings,
+    ) -> Result<Self, WebhookError> {
+        settings.validate()?;
+        let lease = SignedDuration::try_from(settings.lease)
+            .map_err(|error| WebhookError::InvalidSettings(error.to_string()))?;
+        let client = crate::delivery::client(settings.request_timeout)?;
+        Ok(Self(Arc::new(Inner {
+            engine,
+            database,
+            clock,
+            settings,
+            lease,
+            client,
+            wake: Notify::new(),
+        })))
+    }
+
+    pub fn settings(&self) -> &WebhookSettings {
+        &self.0.settings
+    }
+
+    pub(crate) fn ledger(&self) -> &Ledger {
+        self.0.engine.ledger()
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.0.clock.now()
+    }
+
+    /// Creates a subscription. The secret (given or generated) is in the answer and is never
+    /// shown again.
+    pub async fn subscribe(
+        &self,
+        request: NewSubscription,
+    ) -> Result<CreatedSubscription, WebhookError> {
+        let url = parse_url(&request.url)?;
+        let event_types = parse_event_types(request.event_types)?;
+        let secret = match request.secret {
+            Some(raw) => WebhookSecret::parse(&raw)?,
+            None => WebhookSecret::generate(),
+        };
+        let max_attempts = request
+            .max_attempts
+            .unwrap_or(self.0.settings.default_max_attempts);
+        if max_attempts == 0 || max_attempts > MAX_ATTEMPTS_LIMIT {
+            return Err(WebhookError::InvalidMaxAttempts {
+                given: max_attempts,
+                max: MAX_ATTEMPTS_LIMIT,
+            });
+        }
+        let head = self.ledger().refresh_head().await?;
+        let done_with = match request.start {
+            Start::Next => head,
+            Start::Beginning => 0,
+            Start::At(position) => Self::done_before(position, head)?,
+        };
+        let subscription = Subscription {
+            id: Uuid::now_v7(),
+            // The normalized form is what requests go to, so it is what is stored and shown.
+            url: url.to_string(),
+            event_types,
+            max_attempts,
+            created_at: self.now(),
+            removed_at: None,
+        };
+        store::insert(&self.0.database, &subscription, &secret, done_with).await?;
+        self.0.wake.notify_one();
+        Ok(CreatedSubscription {
+            subscription,
+            secret,
+        })
+    }
+
+    /// The position a subscription is done with when it is to continue at `position`.
+    fn done_before(position: u64, head: u64) -> Result<u64, WebhookError> {
+        if position == 0 || position > head + 1 {
+            return Err(WebhookError::PositionOutOfRange {
+                position,
+                next: head + 1,
+            });
+        }
+        Ok(position - 1)
+    }
+
+    /// Every subscription with its status, removed ones included (their dead letters remain).
+    pub async fn list(&self) -> Result<Vec<SubscriptionStatus>, WebhookError> {
+        let head = self.ledger().refresh_head().await?;
+        let records = store::all(&self.0.database).await?;
+        Ok(records
+            .into_iter()
+            .map(|record| status(record, head))
+            .collect())
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<Subscription, WebhookError> {
+        Ok(self.record(id).await?.subscription)
+    }
+
+    pub async fn status(&self, id: Uuid) -> Result<SubscriptionStatus, WebhookError> {
+        let head = self.ledger().refresh_head().await?;
+        Ok(status(self.record(id).await?, head))
+    }
+
+    async fn record(&self, id: Uuid) -> Result<Record, WebhookError> {
+        store::one(&self.0.database, id)
+            .await?
+            .ok_or(WebhookError::NotFound(id))
+    }
+
+    /// Deactivates a subscription: nothing more is delivered, and an attempt in flight records
+    /// nothing. The subscription and its dead letters stay readable. Returns whether it was
+    /// active (removing twice is not an error).
+    pub async fn remove(&self, id: Uuid) -> Result<bool, WebhookError> {
+        if store::remove(&self.0.database, id, self.now()).await? {
+            return Ok(true);
+        }
+        self.record(id).await.map(|_| false)
+    }
+
+    /// Sets a subscription back so that delivery restarts at `position` (inclusive), due at
+    /// once, with a fresh attempt count. An attempt in flight records nothing. Entries are
+    /// delivered again even if they were delivered or dead-lettered before.
+    pub async fn redeliver_from(&self, id: Uuid, position: u64) -> Result<(), WebhookError> {
+        let record = self.record(id).await?;
+        if !record.subscription.is_active() {
+            return Err(WebhookError::Removed(id));
+        }
+        let head = self.ledger().refresh_head().await?;
+        let done_with = Self::done_before(position, head)?;
+        if !store::rewind(&self.0.database, id, done_with).await? {
+            // Removed between the read and the update.
+            return Err(WebhookError::Removed(id));
+        }
+        self.0.wake.notify_one();
+        Ok(())
+    }
+
+    /// The subscription's dead letters, oldest first.
+    pub async fn dead_letters(&self, id: Uuid) -> Result<Vec<DeadLetter>, WebhookError> {
+        self.record(id).await?;
+        store::dead_letters(&self.0.database, id).await
+    }
+}
+
+fn status(record: Record, head: u64) -> SubscriptionStatus {
+    let delivery = record.delivery;
+    SubscriptionStatus {
+        subscription: record.subscription,
+        position: delivery.position,
+        head,
+        lag: head.saturating_sub(delivery.position),
+        attempts: delivery.attempts,
+        next_attempt_at: delivery.next_attempt_at,
+        last_error: delivery.last_error,
+        last_error_at: delivery.last_error_at,
+        last_delivered_at: delivery.last_delivered_at,
+        dead_letters: record.dead_letters,
+        claimed_until: record.lease_until,
+    }
+}
