@@ -159,6 +159,18 @@ pub struct ServeArgs {
         value_name = "N"
     )]
     pub repeat_contacts: u32,
+
+    /// Publish every ledger entry to NATS JetStream at this URL (nats://HOST:PORT).
+    #[arg(long, env = "OBLIGED_NATS_URL", value_name = "URL")]
+    pub nats_url: Option<String>,
+
+    /// The JetStream stream to publish to (created if missing).
+    #[arg(long, env = "OBLIGED_NATS_STREAM", default_value = obliged_nats::DEFAULT_STREAM, value_name = "NAME")]
+    pub nats_stream: String,
+
+    /// Subject prefix; each entry goes to PREFIX.<complaint id>.<event type>.
+    #[arg(long, env = "OBLIGED_NATS_SUBJECT_PREFIX", default_value = obliged_nats::DEFAULT_SUBJECT_PREFIX, value_name = "PREFIX")]
+    pub nats_subject_prefix: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +256,15 @@ async fn serve(
         repeat_contact_threshold: args.repeat_contacts,
     };
     let state = startup::state(&database, &master_key, policy, Arc::new(SystemClock));
+    let nats = args.nats_url.map(|url| {
+        let mut settings = obliged_nats::NatsSettings::new(url);
+        settings.stream = args.nats_stream;
+        settings.subject_prefix = args.nats_subject_prefix;
+        settings
+    });
+    if let Some(settings) = &nats {
+        settings.validate().context("checking the NATS settings")?;
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -253,7 +274,7 @@ async fn serve(
         "obliged listening on http://{address}"
     );
     println!("listening on http://{address}");
-    startup::serve(listener, state, startup::shutdown_signal()).await
+    startup::serve(listener, state, nats, startup::shutdown_signal()).await
 }
 
 async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {

@@ -103,10 +103,11 @@ pub fn load_master_key(path: &Path) -> anyhow::Result<MasterKey> {
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    nats: Option<obliged_nats::NatsSettings>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let database = state.database.clone();
-    let workers = crate::workers::spawn(&state);
+    let workers = crate::workers::spawn(&state, nats);
     let stopping = state.shutdown.clone();
     let served = obliged_http::serve(listener, state, shutdown)
         .await

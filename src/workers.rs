@@ -1,10 +1,11 @@
 //! Background workers that run beside the HTTP server and stop with it: the ledger sequencer,
-//! the projector, webhook delivery, and (on PostgreSQL) the listener that hears other instances extend the
+//! the projector, webhook delivery, the NATS publisher (with `--nats-url`), and (on PostgreSQL) the listener that hears other instances extend the
 //! ledger. Every worker also wakes on a timer, so a lost notification only costs latency.
 
 use std::time::Duration;
 
 use obliged_http::AppState;
+use obliged_nats::{NatsPublisher, NatsSettings};
 use obliged_storage::{Database, Notifications, SEQUENCE_BATCH};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -14,13 +15,21 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How long a worker waits after an error before trying again.
 const ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
-/// Starts every worker; they finish once `state.shutdown` turns true.
-pub fn spawn(state: &AppState) -> Vec<JoinHandle<()>> {
+/// Starts every worker (and the NATS publisher when `nats` is set); they finish once
+/// `state.shutdown` turns true.
+pub fn spawn(state: &AppState, nats: Option<NatsSettings>) -> Vec<JoinHandle<()>> {
     let mut handles = vec![
         tokio::spawn(sequencer(state.clone(), state.shutdown.subscribe())),
         tokio::spawn(projector(state.clone(), state.shutdown.subscribe())),
         tokio::spawn(state.webhooks.clone().run(state.shutdown.subscribe())),
     ];
+    if let Some(settings) = nats {
+        handles.push(tokio::spawn(nats_publisher(
+            state.clone(),
+            settings,
+            state.shutdown.subscribe(),
+        )));
+    }
     if let Database::Postgres(_) = &state.database {
         handles.push(tokio::spawn(listener(
             state.clone(),
@@ -70,6 +79,35 @@ async fn projector(state: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = head.changed() => {}
             _ = shutdown.changed() => {}
             () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// Connects to NATS, retrying while it is unreachable (obliged runs without it meanwhile and
+/// publishes from its checkpoint once it is back), then publishes until shutdown.
+async fn nats_publisher(
+    state: AppState,
+    settings: NatsSettings,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(250);
+    while !stopped(&mut shutdown).await {
+        match NatsPublisher::connect(
+            settings.clone(),
+            state.engine.clone(),
+            state.database.clone(),
+        )
+        .await
+        {
+            Ok(publisher) => return publisher.run(shutdown).await,
+            Err(error) => {
+                tracing::warn!(%error, stream = %settings.stream, "cannot reach NATS; retrying");
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
         }
     }
 }
