@@ -279,3 +279,53 @@ async fn history(
     let events = state.engine.history(id, caller.disclosure()).await?;
     Ok(Json(json!({"id": id, "events": events})).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every route of [`super::router`] is described in the served OpenAPI document.
+    #[test]
+    fn the_openapi_document_describes_every_route() {
+        let document: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        let routes = [
+            ("/healthz", "get"),
+            ("/api/openapi.json", "get"),
+            ("/api/complaints", "post"),
+            ("/api/complaints", "get"),
+            ("/api/complaints/{id}", "get"),
+            ("/api/complaints/{id}/commands", "post"),
+            ("/api/complaints/{id}/history", "get"),
+            ("/api/events", "get"),
+            ("/api/events/stream", "get"),
+            ("/api/queues/{owner}", "get"),
+            ("/api/counters", "get"),
+            ("/api/projections", "get"),
+            ("/api/webhooks", "post"),
+            ("/api/webhooks", "get"),
+            ("/api/webhooks/{id}", "get"),
+            ("/api/webhooks/{id}", "delete"),
+            ("/api/webhooks/{id}/redeliver", "post"),
+            ("/api/webhooks/{id}/dead-letters", "get"),
+        ];
+        for (path, method) in routes {
+            assert!(
+                document["paths"][path][method].is_object(),
+                "{method} {path} is not documented"
+            );
+        }
+        let command_names: Vec<&str> = document["components"]["schemas"]["Command"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|reference| {
+                reference["$ref"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        let decodable = &obliged_domain::ComplaintCommand::<obliged_domain::PlainText>::NAMES[1..];
+        assert_eq!(command_names, decodable, "every command is documented");
+    }
+}
