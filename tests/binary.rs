@@ -159,6 +159,17 @@ async fn binary_end_to_end(backend: Backend) {
     );
     assert!(shown.contains(crate::support::CUSTOMER_NAME), "{shown}");
 
+    let verified = run(obliged(&directory, &url).args(["audit", "verify"]));
+    assert!(
+        verified.contains("all 2 ledger entries verify"),
+        "{verified}"
+    );
+    let status = run(obliged(&directory, &url).args(["projections", "rebuild"]));
+    assert!(
+        status.contains("rebuilt complaints up to ledger position 2"),
+        "{status}"
+    );
+
     let missing = obliged(&directory, &url)
         .args(["complaint", "show", &uuid::Uuid::now_v7().to_string()])
         .output()

@@ -21,7 +21,7 @@ for_each_store!(
 );
 
 const WRITERS: usize = 16;
-const COMMANDS_PER_WRITER: usize = 80;
+const COMMANDS_PER_WRITER: usize = 130;
 
 async fn a_concurrent_consumer_sees_every_event_exactly_once_in_order(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {

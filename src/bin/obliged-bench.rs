@@ -130,7 +130,7 @@ async fn measure(store: &str, database: &Database, args: &Args) -> anyhow::Resul
         "[{store}] append: {} rows by {CLIENTS} clients",
         args.appends
     );
-    figures.push(append(store, database, args.appends).await?);
+    figures.extend(append(store, database, args.appends).await?);
     eprintln!("[{store}] projection: {} complaints", args.complaints);
     figures.extend(projection(store, database, args.complaints).await?);
     eprintln!(
@@ -151,7 +151,7 @@ fn payload(index: usize) -> String {
 /// Appends by 16 clients, one row per transaction: into a plain table (the ceiling), then into
 /// `events`, which carries the global-order mechanism (xid8 + identity + NOTIFY trigger on
 /// PostgreSQL, the position trigger on SQLite).
-async fn append(store: &str, database: &Database, rows: usize) -> anyhow::Result<Figure> {
+async fn append(store: &str, database: &Database, rows: usize) -> anyhow::Result<Vec<Figure>> {
     let create_plain = match database {
         Database::Sqlite(_) => {
             "CREATE TABLE bench_plain (aggregate_type text NOT NULL, aggregate_id text NOT NULL, \
@@ -171,7 +171,7 @@ async fn append(store: &str, database: &Database, rows: usize) -> anyhow::Result
     let ordered = timed_inserts(database, "events", rows).await?;
     let ceiling = rows as f64 / plain.as_secs_f64();
     let value = rows as f64 / ordered.as_secs_f64();
-    Ok(Figure {
+    let mut figures = vec![Figure {
         store: store.into(),
         name: "append with global order".into(),
         value,
@@ -179,7 +179,69 @@ async fn append(store: &str, database: &Database, rows: usize) -> anyhow::Result
         ceiling: Some(ceiling),
         ratio: Some(value / ceiling),
         note: format!("{rows} single-row transactions by {CLIENTS} clients; ceiling: same rows into a plain table"),
-    })
+    }];
+    if let Database::Postgres(pool) = database {
+        // The alternative to the xid8 fence: a single counter row taken in every append.
+        sqlx::query(
+            "CREATE TABLE bench_counted (LIKE bench_plain INCLUDING ALL, position bigint NOT NULL)",
+        )
+        .execute(pool)
+        .await?;
+        sqlx::query("CREATE TABLE bench_counter (value bigint NOT NULL)")
+            .execute(pool)
+            .await?;
+        sqlx::query("INSERT INTO bench_counter VALUES (0)")
+            .execute(pool)
+            .await?;
+        let counted = timed_counter_appends(pool, rows).await?;
+        let value = rows as f64 / counted.as_secs_f64();
+        figures.push(Figure {
+            store: store.into(),
+            name: "append with a counter row".into(),
+            value,
+            unit: "rows/s".into(),
+            ceiling: Some(ceiling),
+            ratio: Some(value / ceiling),
+            note: "the rejected alternative: UPDATE a single counter row in each append".into(),
+        });
+    }
+    Ok(figures)
+}
+
+async fn timed_counter_appends(pool: &sqlx::PgPool, rows: usize) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for client in 0..CLIENTS {
+        let pool = pool.clone();
+        clients.push(tokio::spawn(async move {
+            let aggregate = format!("bench-{client}");
+            for index in (client..rows).step_by(CLIENTS) {
+                let mut tx = pool.begin().await?;
+                let (position,): (i64,) =
+                    sqlx::query_as("UPDATE bench_counter SET value = value + 1 RETURNING value")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                sqlx::query(
+                    "INSERT INTO bench_counted (aggregate_type, aggregate_id, sequence, \
+                     event_type, event_version, payload, metadata, position) \
+                     VALUES ('Complaint', $1, $2, 'ContactLogged', '1.0', $3::json, $4::json, $5)",
+                )
+                .bind(&aggregate)
+                .bind((index / CLIENTS + 1) as i64)
+                .bind(payload(index))
+                .bind(r#"{"actor":"bench"}"#)
+                .bind(position)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }));
+    }
+    for client in clients {
+        client.await??;
+    }
+    Ok(started.elapsed())
 }
 
 async fn execute(database: &Database, sql: &str) -> anyhow::Result<()> {
