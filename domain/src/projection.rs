@@ -199,3 +199,187 @@ impl ComplaintRows {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::{
+        Category, Channel, ComplaintEvent as E, Customer, CustomerReference, Discharge,
+        EscalationReason, FollowUpId, PromiseId, PromiseKind, SealedText, StaffId,
+    };
+
+    fn at(hours: i64) -> Timestamp {
+        Timestamp::UNIX_EPOCH + SignedDuration::from_hours(hours)
+    }
+
+    fn staff(name: &str) -> StaffId {
+        StaffId::parse(name).unwrap()
+    }
+
+    fn sealed() -> SealedText {
+        SealedText::from_stored("x".into())
+    }
+
+    fn filed() -> E {
+        E::ComplaintFiled {
+            customer: Customer {
+                reference: CustomerReference::parse("CUST-9").unwrap(),
+                name: sealed(),
+                email: None,
+                phone: None,
+            },
+            channel: Channel::Chat,
+            category: Category::parse("delivery").unwrap(),
+            description: sealed(),
+            filed_by: staff("alice"),
+            at: at(0),
+        }
+    }
+
+    fn promise(id: u128, promiser: &str, due: i64) -> E {
+        E::PromiseMade {
+            promise_id: PromiseId::new(Uuid::from_u128(id)),
+            kind: PromiseKind::Callback,
+            description: sealed(),
+            due_at: at(due),
+            promiser: staff(promiser),
+            concerns: None,
+            at: at(1),
+        }
+    }
+
+    #[test]
+    fn rows_list_what_is_owed_by_whom_and_count_kept_promises() {
+        let complaint = Complaint::from_events(&[
+            filed(),
+            E::ContactLogged {
+                contact_no: 1,
+                direction: crate::Direction::Inbound,
+                channel: Channel::Chat,
+                summary: sealed(),
+                request: true,
+                staff: staff("alice"),
+                alias: None,
+                at: at(1),
+            },
+            E::ObligationOpened {
+                obligation_no: 1,
+                contact_no: 1,
+                due_at: at(49),
+            },
+            E::OwnerAssigned {
+                owner: Owner::Team(staff("billing")),
+                previous: None,
+                triage_due_at: Some(at(5)),
+                by: staff("alice"),
+                at: at(1),
+            },
+            promise(1, "bob", 24),
+            E::ObligationDischarged {
+                obligation_no: 1,
+                by: Discharge::Promise {
+                    promise_id: PromiseId::new(Uuid::from_u128(1)),
+                },
+                on_time: true,
+                at: at(1),
+            },
+            promise(2, "bob", 10),
+            E::PromiseKept {
+                promise_id: PromiseId::new(Uuid::from_u128(2)),
+                evidence: sealed(),
+                on_time: true,
+                by: staff("bob"),
+                at: at(9),
+            },
+            E::FollowUpScheduled {
+                follow_up_id: FollowUpId::new(Uuid::from_u128(3)),
+                description: sealed(),
+                due_at: at(30),
+                owner: staff("carol"),
+                at: at(2),
+            },
+            E::Escalated {
+                to: EscalationTarget::Security,
+                reason: EscalationReason::Threat,
+                note: None,
+                by: None,
+                at: at(2),
+            },
+        ]);
+        let rows = ComplaintRows::of(&complaint);
+
+        assert_eq!(rows.summary.owner.as_deref(), Some("team:billing"));
+        assert_eq!(
+            rows.summary.next_due_at,
+            Some(at(5)),
+            "the triage deadline comes first"
+        );
+        assert_eq!(rows.summary.open_promises, 1);
+        assert_eq!(rows.summary.open_obligations, 0);
+        assert_eq!(rows.summary.open_follow_ups, 1);
+        assert_eq!(rows.summary.escalations, [EscalationTarget::Security]);
+
+        let queue: Vec<(&str, &str, Timestamp)> = rows
+            .work_items
+            .iter()
+            .map(|item| (item.kind, item.owner.as_str(), item.due_at))
+            .collect();
+        assert_eq!(
+            queue,
+            [
+                ("triage", "team:billing", at(5)),
+                ("promise", "bob", at(24)),
+                ("follow-up", "carol", at(30)),
+            ]
+        );
+        assert_eq!(rows.open_promises.len(), 1);
+        assert_eq!(rows.open_promises[0].owner, "team:billing");
+
+        let bob = rows
+            .contributions
+            .iter()
+            .find(|counts| counts.owner == "bob")
+            .unwrap();
+        assert_eq!((bob.open_promises, bob.promises_kept_on_time), (1, 1));
+        let team = rows
+            .contributions
+            .iter()
+            .find(|counts| counts.owner == "team:billing")
+            .unwrap();
+        assert_eq!(team.open_complaints, 1);
+    }
+
+    #[test]
+    fn a_closed_complaint_owes_nothing_and_counts_as_closed() {
+        let mut events = vec![
+            filed(),
+            E::OwnerAssigned {
+                owner: Owner::Person(staff("alice")),
+                previous: None,
+                triage_due_at: None,
+                by: staff("alice"),
+                at: at(1),
+            },
+        ];
+        events.push(E::ComplaintResolved {
+            override_reason: Some(sealed()),
+            by: staff("alice"),
+            at: at(2),
+        });
+        events.push(E::ComplaintClosed {
+            by: staff("alice"),
+            at: at(3),
+        });
+        let rows = ComplaintRows::of(&Complaint::from_events(&events));
+        assert_eq!(rows.summary.status, Status::Closed);
+        assert!(rows.work_items.is_empty());
+        assert_eq!(rows.summary.next_due_at, None);
+        assert!(rows
+            .contributions
+            .iter()
+            .all(|counts| counts.open_complaints == 0));
+    }
+}
