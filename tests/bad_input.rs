@@ -21,7 +21,7 @@ async fn each_bad_command_gets_its_problem_and_appends_nothing(backend: Backend)
     app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
         .await;
     let path = format!("/api/complaints/{id}/commands");
-    let before = app.store.event_count(&id).await;
+    let before = crate::support::event_count(&app.store, &id).await;
     assert_eq!(before, 2);
 
     let raw = |body: Vec<u8>| {
@@ -135,7 +135,7 @@ async fn each_bad_command_gets_its_problem_and_appends_nothing(backend: Backend)
         .assert_problem(StatusCode::NOT_FOUND, "not-found");
 
     assert_eq!(
-        app.store.event_count(&id).await,
+        crate::support::event_count(&app.store, &id).await,
         before,
         "nothing was appended"
     );
@@ -161,7 +161,7 @@ async fn bad_filings_are_refused_and_create_nothing(backend: Backend) {
     app.post("/api/complaints", &app.agent, &bad_channel)
         .await
         .assert_problem(StatusCode::BAD_REQUEST, "invalid-field");
-    let dump = app.store.dump().await;
+    let dump = crate::support::dump(&app.store).await;
     assert!(
         !dump.contains("ComplaintFiled"),
         "no complaint was filed by a refused request"

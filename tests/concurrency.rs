@@ -128,7 +128,7 @@ async fn the_same_idempotency_key_appends_once(backend: Backend) {
     assert_eq!(second.body["replayed"], true);
     assert_eq!(second.headers["idempotent-replayed"], "true");
     let id = first.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(app.store.event_count(&id).await, 1);
+    assert_eq!(crate::support::event_count(&app.store, &id).await, 1);
 
     let mut different = new_complaint();
     different["description"] = json!("A different complaint entirely");
@@ -160,7 +160,7 @@ async fn the_same_idempotency_key_appends_once(backend: Backend) {
     assert_eq!(first.body["replayed"], false);
     assert_eq!(second.body["replayed"], true);
     assert_eq!(
-        app.store.event_count(&id).await,
+        crate::support::event_count(&app.store, &id).await,
         3,
         "filed + contact + obligation, once"
     );
@@ -168,7 +168,7 @@ async fn the_same_idempotency_key_appends_once(backend: Backend) {
     let other_key = command("contact-2", contact).await;
     assert_eq!(other_key.status, StatusCode::OK);
     assert_eq!(
-        app.store.event_count(&id).await,
+        crate::support::event_count(&app.store, &id).await,
         5,
         "a new key is a new command"
     );
@@ -208,7 +208,7 @@ async fn a_command_completes_when_its_caller_goes_away(backend: Backend) {
     // The command's own task still appends; wait for it (bounded), without moving any clock.
     let mut stored = 0;
     for _ in 0..500 {
-        stored = app.store.event_count(&id).await;
+        stored = crate::support::event_count(&app.store, &id).await;
         if stored == 2 {
             break;
         }

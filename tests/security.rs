@@ -72,7 +72,7 @@ async fn roles_decide_who_reads_and_who_commands(backend: Backend) {
     let state = app.get(&path, &app.auditor).await;
     assert_eq!(state.body["owner"], "lena");
     assert_eq!(
-        app.store.event_count(&id).await,
+        crate::support::event_count(&app.store, &id).await,
         3,
         "refused calls appended nothing"
     );
@@ -92,7 +92,7 @@ async fn tokens_are_stored_only_as_hashes(backend: Backend) {
         return;
     };
     app.file().await;
-    let dump = app.store.dump().await;
+    let dump = crate::support::dump(&app.store).await;
     assert!(dump.contains("alice"), "the dump does read the token table");
     for secret in [&app.agent, &app.lead, &app.auditor, &app.integration] {
         let random_part = secret.trim_start_matches("obl_");
@@ -113,7 +113,7 @@ async fn personal_data_is_sealed_at_rest_and_opened_for_readers(backend: Backend
                "summary":"Mrs Vlieland says the bank shows two debits"}),
     )
     .await;
-    let dump = app.store.dump().await;
+    let dump = crate::support::dump(&app.store).await;
     assert!(dump.contains("CUST-1042"), "the dump does read the events");
     for secret in [
         CUSTOMER_NAME,

@@ -2,7 +2,6 @@
 //! database dropped afterwards), the app wired as the binary wires it but with a controllable
 //! clock, and helpers that drive the router in-process.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -17,204 +16,65 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 use uuid::Uuid;
 
-/// Runs each named scenario (an `async fn(Backend)`) once per store.
-macro_rules! for_each_store {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario($crate::support::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario($crate::support::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-pub(crate) use for_each_store;
+pub(crate) use obliged_storage::for_each_store;
+pub use obliged_storage::testing::{Backend, TestStore};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The PostgreSQL server the tests create their databases on.
-pub fn postgres_admin_url() -> String {
-    std::env::var("OBLIGED_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
-}
-
-/// A store that exists for one test only.
-pub struct TestStore {
-    pub url: String,
-    pub database: Database,
-    directory: Option<PathBuf>,
-    postgres_name: Option<String>,
-}
-
-impl TestStore {
-    /// A fresh, migrated store, or `None` (test skipped) when PostgreSQL is unreachable
-    /// outside CI.
-    pub async fn create(backend: Backend) -> Option<Self> {
-        match backend {
-            Backend::Sqlite => {
-                let directory =
-                    std::env::temp_dir().join(format!("obliged-test-{}", Uuid::now_v7()));
-                std::fs::create_dir_all(&directory).expect("create temp dir");
-                let url = format!("sqlite://{}", directory.join("obliged.db").display());
-                let database = Database::connect(&url).await.expect("open sqlite");
-                database.migrate().await.expect("migrate sqlite");
-                Some(Self {
-                    url,
-                    database,
-                    directory: Some(directory),
-                    postgres_name: None,
-                })
-            }
-            Backend::Postgres => {
-                let admin_url = postgres_admin_url();
-                let admin = match Database::connect(&admin_url).await {
-                    Ok(admin) => admin,
-                    Err(error) if !in_ci() => {
-                        eprintln!("SKIPPED: PostgreSQL unreachable at {admin_url}: {error}");
-                        return None;
-                    }
-                    Err(error) => {
-                        panic!("PostgreSQL unreachable at {admin_url} (CI=true): {error}")
-                    }
-                };
-                let Database::Postgres(admin_pool) = &admin else {
-                    panic!("{admin_url} is not a PostgreSQL url")
-                };
-                let name = format!("obliged_test_{}", Uuid::now_v7().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(admin_pool)
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                let url = database_url_with_name(&admin_url, &name);
-                let database = Database::connect(&url)
-                    .await
-                    .expect("connect test database");
-                database.migrate().await.expect("migrate postgres");
-                Some(Self {
-                    url,
-                    database,
-                    directory: None,
-                    postgres_name: Some(name),
-                })
-            }
-        }
-    }
-
-    /// The raw text of every table, to search for things that must never be stored.
-    pub async fn dump(&self) -> String {
-        let mut text = String::new();
-        for table in ["events", "sealing_keys", "api_tokens"] {
-            let rows: Vec<(String,)> = match &self.database {
-                Database::Sqlite(pool) => {
-                    let columns: Vec<(String,)> =
-                        sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                            .fetch_all(pool)
-                            .await
-                            .expect("columns");
-                    let concat = columns
-                        .iter()
-                        .map(|(column,)| {
-                            format!(
-                                "coalesce(CASE typeof({column}) WHEN 'blob' THEN hex({column}) \
-                                 ELSE CAST({column} AS TEXT) END, '')"
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" || ' ' || ");
-                    sqlx::query_as(&format!("SELECT {concat} FROM {table}"))
-                        .fetch_all(pool)
-                        .await
-                        .expect("dump sqlite")
-                }
-                Database::Postgres(pool) => {
-                    sqlx::query_as(&format!("SELECT t::text FROM {table} t"))
-                        .fetch_all(pool)
-                        .await
-                        .expect("dump postgres")
-                }
-            };
-            for (row,) in rows {
-                text.push_str(&row);
-                text.push('\n');
-            }
-        }
-        text
-    }
-
-    /// Number of stored events of one complaint, read straight from the table.
-    pub async fn event_count(&self, complaint_id: &str) -> i64 {
-        match &self.database {
+/// The raw text of every table, to search for things that must never be stored.
+pub async fn dump(store: &TestStore) -> String {
+    let mut text = String::new();
+    for table in ["events", "sealing_keys", "api_tokens"] {
+        let rows: Vec<(String,)> = match &store.database {
             Database::Sqlite(pool) => {
-                sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
-                    .bind(complaint_id)
-                    .fetch_one(pool)
+                let columns: Vec<(String,)> =
+                    sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                        .fetch_all(pool)
+                        .await
+                        .expect("columns");
+                let concat = columns
+                    .iter()
+                    .map(|(column,)| {
+                        format!(
+                            "coalesce(CASE typeof({column}) WHEN 'blob' THEN hex({column}) \
+                             ELSE CAST({column} AS TEXT) END, '')"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" || ' ' || ");
+                sqlx::query_as(&format!("SELECT {concat} FROM {table}"))
+                    .fetch_all(pool)
                     .await
+                    .expect("dump sqlite")
             }
-            Database::Postgres(pool) => {
-                sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
-                    .bind(complaint_id)
-                    .fetch_one(pool)
-                    .await
-            }
-        }
-        .expect("count events")
-    }
-}
-
-fn database_url_with_name(admin_url: &str, name: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (admin_url, String::new()),
-    };
-    let without_database = base.rsplit_once('/').map_or(base, |(head, _)| head);
-    format!("{without_database}/{name}{query}")
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        if let Some(directory) = &self.directory {
-            let _ = std::fs::remove_dir_all(directory);
-        }
-        if let Some(name) = self.postgres_name.take() {
-            // Drop runs outside async code: use a thread with its own runtime.
-            let admin_url = postgres_admin_url();
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async move {
-                    if let Ok(Database::Postgres(pool)) = Database::connect(&admin_url).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&pool)
-                                .await;
-                        pool.close().await;
-                    }
-                });
-            })
-            .join();
+            Database::Postgres(pool) => sqlx::query_as(&format!("SELECT t::text FROM {table} t"))
+                .fetch_all(pool)
+                .await
+                .expect("dump postgres"),
+        };
+        for (row,) in rows {
+            text.push_str(&row);
+            text.push('\n');
         }
     }
+    text
+}
+
+/// Number of stored events of one complaint, read straight from the table.
+pub async fn event_count(store: &TestStore, complaint_id: &str) -> i64 {
+    match &store.database {
+        Database::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
+                .bind(complaint_id)
+                .fetch_one(pool)
+                .await
+        }
+        Database::Postgres(pool) => {
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
+                .bind(complaint_id)
+                .fetch_one(pool)
+                .await
+        }
+    }
+    .expect("count events")
 }
 
 /// The moment every test starts at.

@@ -13,6 +13,8 @@ mod ledger;
 mod notifications;
 mod projections;
 mod read_models;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tokens;
 mod vault;
 

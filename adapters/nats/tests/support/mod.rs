@@ -7,7 +7,6 @@
 //! passes, unless `CI=true`, where it fails.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,34 +23,8 @@ use obliged_storage::{CommandRequest, Database, Engine, MasterKey, SEQUENCE_BATC
 use serde_json::Value;
 use uuid::Uuid;
 
-/// Runs each named scenario (an `async fn(Backend)`) once per store.
-macro_rules! for_each_store {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario($crate::support::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario($crate::support::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-pub(crate) use for_each_store;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub(crate) use obliged_storage::for_each_store;
+pub use obliged_storage::testing::{in_ci, Backend, TestStore};
 
 pub const CUSTOMER_NAME: &str = "Margaretha Vlieland";
 pub const CUSTOMER_EMAIL: &str = "m.vlieland@example.org";
@@ -60,10 +33,6 @@ pub const DESCRIPTION: &str = "Charged twice for the November invoice";
 
 /// The longest a test waits for anything: a message, the sequencer, a worker to stop.
 pub const PATIENCE: Duration = Duration::from_secs(20);
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
-}
 
 /// Says why the test does not run, or fails when it must run (CI).
 fn skip(what: &str, error: impl std::fmt::Display) {
@@ -75,75 +44,6 @@ fn skip(what: &str, error: impl std::fmt::Display) {
 
 pub fn nats_url() -> String {
     std::env::var("OBLIGED_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
-}
-
-pub fn postgres_admin_url() -> String {
-    std::env::var("OBLIGED_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// A store that exists for one test only.
-pub struct TestStore {
-    pub database: Database,
-    directory: Option<PathBuf>,
-    postgres_name: Option<String>,
-}
-
-impl TestStore {
-    pub async fn create(backend: Backend) -> Option<Self> {
-        match backend {
-            Backend::Sqlite => {
-                let directory =
-                    std::env::temp_dir().join(format!("obliged-nats-test-{}", Uuid::now_v7()));
-                std::fs::create_dir_all(&directory).expect("create temp dir");
-                let url = format!("sqlite://{}", directory.join("obliged.db").display());
-                let database = Database::connect(&url).await.expect("open sqlite");
-                database.migrate().await.expect("migrate sqlite");
-                Some(Self {
-                    database,
-                    directory: Some(directory),
-                    postgres_name: None,
-                })
-            }
-            Backend::Postgres => {
-                let admin_url = postgres_admin_url();
-                let admin = match Database::connect(&admin_url).await {
-                    Ok(admin) => admin,
-                    Err(error) => {
-                        skip(&format!("PostgreSQL unreachable at {admin_url}"), error);
-                        return None;
-                    }
-                };
-                let Database::Postgres(admin_pool) = &admin else {
-                    panic!("{admin_url} is not a PostgreSQL url")
-                };
-                let name = format!("obliged_nats_test_{}", Uuid::now_v7().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(admin_pool)
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                let database = Database::connect(&database_url_with_name(&admin_url, &name))
-                    .await
-                    .expect("connect test database");
-                database.migrate().await.expect("migrate postgres");
-                Some(Self {
-                    database,
-                    directory: None,
-                    postgres_name: Some(name),
-                })
-            }
-        }
-    }
-}
-
-fn database_url_with_name(admin_url: &str, name: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (admin_url, String::new()),
-    };
-    let without_database = base.rsplit_once('/').map_or(base, |(head, _)| head);
-    format!("{without_database}/{name}{query}")
 }
 
 /// Runs `work` to completion on a runtime of its own: `Drop` is not async.
@@ -159,26 +59,6 @@ where
             .block_on(work());
     })
     .join();
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        if let Some(directory) = &self.directory {
-            let _ = std::fs::remove_dir_all(directory);
-        }
-        if let Some(name) = self.postgres_name.take() {
-            // FORCE ends the test's own pooled connections too.
-            block_on_thread(move || async move {
-                if let Ok(Database::Postgres(pool)) = Database::connect(&postgres_admin_url()).await
-                {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&pool)
-                        .await;
-                    pool.close().await;
-                }
-            });
-        }
-    }
 }
 
 /// A stream name and subject prefix that belong to one test; the stream (and any other stream

@@ -5,7 +5,6 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,34 +29,8 @@ use sha2::Sha256;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
-/// Runs each named scenario (an `async fn(Backend)`) once per store.
-macro_rules! for_each_store {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario($crate::support::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario($crate::support::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-pub(crate) use for_each_store;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub(crate) use obliged_storage::for_each_store;
+pub use obliged_storage::testing::{Backend, TestStore};
 
 /// Personal data that must never reach a webhook body.
 pub const CUSTOMER_NAME: &str = "Ada Lovelace-Byron";
@@ -66,116 +39,6 @@ pub const DESCRIPTION: &str = "Charged twice for the March invoice";
 /// The moment every test starts at.
 pub fn t0() -> Timestamp {
     "2026-03-02T09:00:00Z".parse().expect("timestamp")
-}
-
-fn postgres_admin_url() -> String {
-    std::env::var("OBLIGED_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
-}
-
-/// A store that exists for one test only.
-pub struct TestStore {
-    pub url: String,
-    pub database: Database,
-    directory: Option<PathBuf>,
-    postgres_name: Option<String>,
-}
-
-impl TestStore {
-    /// A fresh, migrated store, or `None` (test skipped) when PostgreSQL is unreachable
-    /// outside CI.
-    pub async fn create(backend: Backend) -> Option<Self> {
-        match backend {
-            Backend::Sqlite => {
-                let directory =
-                    std::env::temp_dir().join(format!("obliged-webhooks-{}", Uuid::now_v7()));
-                std::fs::create_dir_all(&directory).expect("create temp dir");
-                let url = format!("sqlite://{}", directory.join("obliged.db").display());
-                let database = Database::connect(&url).await.expect("open sqlite");
-                database.migrate().await.expect("migrate sqlite");
-                Some(Self {
-                    url,
-                    database,
-                    directory: Some(directory),
-                    postgres_name: None,
-                })
-            }
-            Backend::Postgres => {
-                let admin_url = postgres_admin_url();
-                let admin = match Database::connect(&admin_url).await {
-                    Ok(admin) => admin,
-                    Err(error) if !in_ci() => {
-                        eprintln!("SKIPPED: PostgreSQL unreachable at {admin_url}: {error}");
-                        return None;
-                    }
-                    Err(error) => {
-                        panic!("PostgreSQL unreachable at {admin_url} (CI=true): {error}")
-                    }
-                };
-                let Database::Postgres(admin_pool) = &admin else {
-                    panic!("{admin_url} is not a PostgreSQL url")
-                };
-                let name = format!("obliged_webhooks_{}", Uuid::now_v7().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(admin_pool)
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                let url = database_url_with_name(&admin_url, &name);
-                let database = Database::connect(&url)
-                    .await
-                    .expect("connect test database");
-                database.migrate().await.expect("migrate postgres");
-                Some(Self {
-                    url,
-                    database,
-                    directory: None,
-                    postgres_name: Some(name),
-                })
-            }
-        }
-    }
-}
-
-fn database_url_with_name(admin_url: &str, name: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (admin_url, String::new()),
-    };
-    let without_database = base.rsplit_once('/').map_or(base, |(head, _)| head);
-    format!("{without_database}/{name}{query}")
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        if let Some(directory) = &self.directory {
-            let _ = std::fs::remove_dir_all(directory);
-        }
-        if let Some(name) = self.postgres_name.take() {
-            // Drop runs outside async code: use a thread with its own runtime.
-            let admin_url = postgres_admin_url();
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async move {
-                    if let Ok(Database::Postgres(pool)) = Database::connect(&admin_url).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&pool)
-                                .await;
-                        pool.close().await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
 }
 
 /// Settings for tests: 1 s doubling to a 10 min cap, ±20% jitter.
