@@ -9,7 +9,9 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 use obliged_domain::Policy;
-use obliged_storage::{Disclosure, Ledger, Projector, Role, Tokens, Verification, SEQUENCE_BATCH};
+use obliged_storage::{
+    Disclosure, Ledger, MasterKey, Projector, Role, Tokens, Verification, SEQUENCE_BATCH,
+};
 use obliged_webhooks::{NewSubscription, Start};
 use uuid::Uuid;
 
@@ -227,9 +229,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Verify) => verify(&cli.database_url).await,
         Command::Projections(command) => projections(&cli.database_url, command).await,
-        Command::Webhook(command) => {
-            webhook(&cli.database_url, &cli.master_key_file, command).await
-        }
+        Command::Webhook(command) => webhook(&cli.database_url, command).await,
     }
 }
 
@@ -330,7 +330,7 @@ async fn show(
     as_of: Option<Timestamp>,
 ) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
-    let master_key = startup::load_master_key(master_key_file)?;
+    let master_key = startup::read_master_key(master_key_file)?;
     let state = startup::state(
         &database,
         &master_key,
@@ -422,16 +422,12 @@ async fn projections(database_url: &str, command: ProjectionsCommand) -> anyhow:
     result
 }
 
-async fn webhook(
-    database_url: &str,
-    master_key_file: &std::path::Path,
-    command: WebhookCommand,
-) -> anyhow::Result<()> {
+async fn webhook(database_url: &str, command: WebhookCommand) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
-    let master_key = startup::load_master_key(master_key_file)?;
+    // Webhook bodies carry no personal data, so no real key is needed to manage them.
     let state = startup::state(
         &database,
-        &master_key,
+        &MasterKey::generate(),
         Policy::default(),
         Arc::new(SystemClock),
     );

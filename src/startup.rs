@@ -93,6 +93,13 @@ pub fn state(
     }
 }
 
+/// The existing master key, for commands that only read: they must not create a new key where
+/// a misconfigured path points at nothing.
+pub fn read_master_key(path: &Path) -> anyhow::Result<MasterKey> {
+    MasterKey::load(path).with_context(|| format!("reading the master key from {}", path.display()))
+}
+
+/// The master key, created on first start.
 pub fn load_master_key(path: &Path) -> anyhow::Result<MasterKey> {
     MasterKey::load_or_create(path)
         .with_context(|| format!("loading the master key from {}", path.display()))

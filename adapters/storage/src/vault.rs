@@ -50,6 +50,17 @@ impl MasterKey {
         Self(XChaCha20Poly1305::generate_key(&mut OsRng))
     }
 
+    /// Reads the key from `path`; a missing file is an error (readers must not invent a key).
+    pub fn load(path: &Path) -> Result<Self, VaultError> {
+        let text = fs::read_to_string(path).map_err(|source| VaultError::MasterKeyFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_hex(text.trim()).ok_or(VaultError::MasterKeyFormat {
+            path: path.display().to_string(),
+        })
+    }
+
     /// Reads the key from `path`, or creates the file with a fresh key and mode 0600.
     pub fn load_or_create(path: &Path) -> Result<Self, VaultError> {
         let file_error = |source| VaultError::MasterKeyFile {
