@@ -1,6 +1,7 @@
 //! Background workers that run beside the HTTP server and stop with it: the ledger sequencer,
-//! the projector, webhook delivery, the NATS publisher (with `--nats-url`), and (on PostgreSQL) the listener that hears other instances extend the
-//! ledger. Every worker also wakes on a timer, so a lost notification only costs latency.
+//! the projector, webhook delivery, the NATS publisher (with `--nats-url`), and (on PostgreSQL)
+//! the listener that hears other instances extend the ledger. Every worker also wakes on a
+//! timer, so a lost notification only costs latency.
 
 use std::time::Duration;
 
@@ -39,7 +40,7 @@ pub fn spawn(state: &AppState, nats: Option<NatsSettings>) -> Vec<JoinHandle<()>
     handles
 }
 
-async fn stopped(shutdown: &mut watch::Receiver<bool>) -> bool {
+fn stopped(shutdown: &mut watch::Receiver<bool>) -> bool {
     *shutdown.borrow_and_update()
 }
 
@@ -47,7 +48,7 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) -> bool {
 /// answer, so this only finds the events of a process that died between commit and sequencing.
 async fn sequencer(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let ledger = state.engine.ledger().clone();
-    while !stopped(&mut shutdown).await {
+    while !stopped(&mut shutdown) {
         let pause = match ledger.sequence(SEQUENCE_BATCH).await {
             Ok(0) => IDLE_POLL,
             Ok(_) => continue,
@@ -66,7 +67,7 @@ async fn sequencer(state: AppState, mut shutdown: watch::Receiver<bool>) {
 /// Keeps the read models up with the ledger.
 async fn projector(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut head = state.engine.ledger().subscribe();
-    while !stopped(&mut shutdown).await {
+    while !stopped(&mut shutdown) {
         let pause = match state.projector.step(SEQUENCE_BATCH).await {
             Ok(0) => IDLE_POLL,
             Ok(_) => continue,
@@ -91,7 +92,7 @@ async fn nats_publisher(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(250);
-    while !stopped(&mut shutdown).await {
+    while !stopped(&mut shutdown) {
         match NatsPublisher::connect(
             settings.clone(),
             state.engine.clone(),
@@ -114,7 +115,7 @@ async fn nats_publisher(
 
 /// Hears other instances extend the ledger, so this one's streams and projector wake at once.
 async fn listener(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    while !stopped(&mut shutdown).await {
+    while !stopped(&mut shutdown) {
         let mut notifications = match Notifications::connect(&state.database).await {
             Ok(Some(notifications)) => notifications,
             Ok(None) => return,
