@@ -2,8 +2,7 @@
 //! A consumer that writes elsewhere stores its checkpoint after the write is acknowledged, so a
 //! crash means delivering again, never skipping (at least once).
 
-use crate::database::Database;
-use crate::vault::with_pool;
+use crate::database::{with_pool, Database};
 
 #[derive(Clone)]
 pub struct Checkpoints {

@@ -10,6 +10,18 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+/// Runs the same code against whichever pool `$database` holds: `$body` is compiled once per
+/// database, with `$pool` bound to that database's pool.
+macro_rules! with_pool {
+    ($database:expr, $pool:ident => $body:expr) => {
+        match $database {
+            Database::Sqlite($pool) => $body,
+            Database::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
     #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://…")]

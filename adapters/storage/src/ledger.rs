@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tokio::sync::{watch, Mutex};
 
-use crate::database::Database;
+use crate::database::{with_pool, Database};
 
 /// The advisory lock key of the sequencer ("obliged" in ASCII).
 const SEQUENCER_LOCK: i64 = 0x006f_626c_6967_6564;
@@ -207,18 +207,11 @@ impl Ledger {
     }
 
     pub async fn head_position(&self) -> Result<u64, LedgerError> {
-        let position: Option<i64> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_scalar("SELECT max(position) FROM ledger")
-                    .fetch_one(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_scalar("SELECT max(position) FROM ledger")
-                    .fetch_one(pool)
-                    .await?
-            }
-        };
+        let position: Option<i64> = with_pool!(&self.database, pool => {
+            sqlx::query_scalar("SELECT max(position) FROM ledger")
+                .fetch_one(pool)
+                .await?
+        });
         Ok(position.unwrap_or(0) as u64)
     }
 
@@ -378,22 +371,13 @@ impl Ledger {
     ) -> Result<Option<u64>, LedgerError> {
         const QUERY: &str = "SELECT position FROM ledger \
              WHERE aggregate_type = 'Complaint' AND aggregate_id = $1 AND sequence = $2";
-        let position: Option<i64> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_scalar(QUERY)
-                    .bind(complaint_id)
-                    .bind(sequence as i64)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_scalar(QUERY)
-                    .bind(complaint_id)
-                    .bind(sequence as i64)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let position: Option<i64> = with_pool!(&self.database, pool => {
+            sqlx::query_scalar(QUERY)
+                .bind(complaint_id)
+                .bind(sequence as i64)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(position.map(|position| position as u64))
     }
 
@@ -550,18 +534,11 @@ impl Ledger {
             }
         }
         let entries = expected - 1;
-        let total_events: i64 = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_scalar("SELECT count(*) FROM events")
-                    .fetch_one(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_scalar("SELECT count(*) FROM events")
-                    .fetch_one(pool)
-                    .await?
-            }
-        };
+        let total_events: i64 = with_pool!(&self.database, pool => {
+            sqlx::query_scalar("SELECT count(*) FROM events")
+                .fetch_one(pool)
+                .await?
+        });
         Ok(Verification::Verified {
             entries,
             head: previous,

@@ -11,8 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::database::Database;
-use crate::vault::with_pool;
+use crate::database::{with_pool, Database};
 
 const TOKEN_PREFIX: &str = "obl_";
 

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use obliged_domain::{PlainText, SealedText};
 use uuid::Uuid;
 
-use crate::database::Database;
+use crate::database::{with_pool, Database};
 
 const NONCE_LEN: usize = 24;
 
@@ -203,15 +203,6 @@ pub struct Vault {
     master: XChaCha20Poly1305,
 }
 
-macro_rules! with_pool {
-    ($database:expr, $pool:ident => $body:expr) => {
-        match $database {
-            Database::Sqlite($pool) => $body,
-            Database::Postgres($pool) => $body,
-        }
-    };
-}
-
 impl Vault {
     pub fn new(database: Database, master: &MasterKey) -> Self {
         Self {
@@ -281,8 +272,6 @@ impl Vault {
         Ok(result == 1)
     }
 }
-
-pub(crate) use with_pool;
 
 #[cfg(test)]
 mod tests {
