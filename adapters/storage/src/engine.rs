@@ -110,6 +110,15 @@ pub struct AppendedEvent {
     pub event_type: String,
 }
 
+impl AppendedEvent {
+    fn of(envelope: &EventEnvelope<Complaint>) -> Self {
+        Self {
+            sequence: envelope.sequence as u64,
+            event_type: envelope.payload.name().to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandOutcome {
     pub complaint_id: Uuid,
@@ -341,13 +350,7 @@ impl Engine {
                         complaint_id,
                         position,
                         command_id,
-                        events: committed
-                            .iter()
-                            .map(|envelope| AppendedEvent {
-                                sequence: envelope.sequence as u64,
-                                event_type: envelope.payload.name().to_owned(),
-                            })
-                            .collect(),
+                        events: committed.iter().map(AppendedEvent::of).collect(),
                         replayed: false,
                     });
                 }
@@ -475,10 +478,7 @@ fn replayed(
         command_id: command_id.to_owned(),
         events: earlier
             .iter()
-            .map(|envelope| AppendedEvent {
-                sequence: envelope.sequence as u64,
-                event_type: envelope.payload.name().to_owned(),
-            })
+            .map(|envelope| AppendedEvent::of(envelope))
             .collect(),
         replayed: true,
     }))

@@ -251,43 +251,18 @@ impl Ledger {
                             chained
                                 .iter()
                                 .map(|(position, _)| *position)
-                                .collect::<Vec<i64>>(),
-                        )
-                        .bind(
-                            events
-                                .iter()
-                                .map(|event| event.aggregate_type.clone())
                                 .collect::<Vec<_>>(),
                         )
-                        .bind(
-                            events
-                                .iter()
-                                .map(|event| event.aggregate_id.clone())
-                                .collect::<Vec<_>>(),
-                        )
-                        .bind(
-                            events
-                                .iter()
-                                .map(|event| event.sequence)
-                                .collect::<Vec<i64>>(),
-                        )
-                        .bind(
-                            events
-                                .iter()
-                                .map(|event| event.source_tx)
-                                .collect::<Vec<i64>>(),
-                        )
-                        .bind(
-                            events
-                                .iter()
-                                .map(|event| event.source_seq)
-                                .collect::<Vec<i64>>(),
-                        )
+                        .bind(column(&events, |event| event.aggregate_type.clone()))
+                        .bind(column(&events, |event| event.aggregate_id.clone()))
+                        .bind(column(&events, |event| event.sequence))
+                        .bind(column(&events, |event| event.source_tx))
+                        .bind(column(&events, |event| event.source_seq))
                         .bind(
                             chained
                                 .iter()
                                 .map(|(_, hash)| hash.clone())
-                                .collect::<Vec<String>>(),
+                                .collect::<Vec<_>>(),
                         )
                         .bind(&sequenced_at)
                         .execute(&mut *tx)
@@ -557,6 +532,11 @@ struct Joined {
     event_version: Option<String>,
     payload: Option<String>,
     metadata: Option<String>,
+}
+
+/// One field of every event, as an array to unnest server-side.
+fn column<T>(events: &[Pending], field: impl Fn(&Pending) -> T) -> Vec<T> {
+    events.iter().map(field).collect()
 }
 
 /// Positions and hashes for `events` appended after `position` whose hash is `previous`.
