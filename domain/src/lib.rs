@@ -6,6 +6,7 @@
 //! sealed ([`SealedText`]), so the aggregate can store it without ever seeing it.
 
 mod aggregate;
+mod calendar;
 mod command;
 mod error;
 mod event;
@@ -17,6 +18,7 @@ pub use aggregate::{
     Complaint, FollowUpState, FollowUpStatus, HandoverOffer, Obligation, PromiseState,
     PromiseStatus, ResolutionState, Status,
 };
+pub use calendar::{BusinessCalendar, CalendarConfig, CalendarError, Closure, Offset, Shift};
 pub use command::{ComplaintCommand, Customer, IssuedCommand};
 pub use error::ComplaintError;
 pub use event::{ComplaintEvent, Discharge, EVENT_VERSION};
