@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use obliged_domain::Policy;
 use obliged_storage::{
     Disclosure, Ledger, MasterKey, Projector, Role, Tokens, Verification, SEQUENCE_BATCH,
@@ -44,6 +44,17 @@ pub struct Cli {
         value_name = "PATH"
     )]
     pub master_key_file: PathBuf,
+
+    /// The policy: business calendar, deadlines, regime and ladders. A preset (standard, fca,
+    /// kifid, awb) or the path of a TOML file.
+    #[arg(
+        long,
+        global = true,
+        env = "OBLIGED_POLICY",
+        default_value = crate::policy::DEFAULT_POLICY,
+        value_name = "PRESET|PATH"
+    )]
+    pub policy: String,
 
     #[command(subcommand)]
     pub command: Command,
@@ -134,34 +145,6 @@ pub struct ServeArgs {
     )]
     pub listen: SocketAddr,
 
-    /// Hours within which an inbound request must be answered.
-    #[arg(
-        long,
-        env = "OBLIGED_RESPOND_WITHIN_HOURS",
-        default_value_t = 48,
-        value_name = "HOURS"
-    )]
-    pub respond_within_hours: u32,
-
-    /// Hours a team queue may hold a complaint before a person must pick it up.
-    #[arg(
-        long,
-        env = "OBLIGED_TRIAGE_WITHIN_HOURS",
-        default_value_t = 4,
-        value_name = "HOURS"
-    )]
-    pub triage_within_hours: u32,
-
-    /// Inbound contacts without a resolution after which a complaint goes to Special Care
-    /// (0 turns the rule off).
-    #[arg(
-        long,
-        env = "OBLIGED_REPEAT_CONTACTS",
-        default_value_t = 3,
-        value_name = "N"
-    )]
-    pub repeat_contacts: u32,
-
     /// Publish every ledger entry to NATS JetStream at this URL (nats://HOST:PORT).
     #[arg(long, env = "OBLIGED_NATS_URL", value_name = "URL")]
     pub nats_url: Option<String>,
@@ -216,7 +199,9 @@ fn parse_role(raw: &str) -> Result<Role, String> {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve(&cli.database_url, &cli.master_key_file, args).await,
+        Command::Serve(args) => {
+            serve(&cli.database_url, &cli.master_key_file, &cli.policy, args).await
+        }
         Command::Migrate => {
             let database = startup::connect(&cli.database_url).await?;
             database.close().await;
@@ -245,16 +230,13 @@ fn init_tracing() {
 async fn serve(
     database_url: &str,
     master_key_file: &std::path::Path,
+    policy: &str,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
     init_tracing();
+    let policy = crate::policy::load(policy)?;
     let database = startup::connect(database_url).await?;
     let master_key = startup::load_master_key(master_key_file)?;
-    let policy = Policy {
-        respond_within: SignedDuration::from_hours(i64::from(args.respond_within_hours)),
-        triage_within: SignedDuration::from_hours(i64::from(args.triage_within_hours)),
-        repeat_contact_threshold: args.repeat_contacts,
-    };
     let state = startup::state(&database, &master_key, policy, Arc::new(SystemClock));
     let nats = args.nats_url.map(|url| {
         let mut settings = obliged_nats::NatsSettings::new(url);

@@ -159,14 +159,17 @@ async fn binary_end_to_end(backend: Backend) {
     );
     assert!(shown.contains(crate::support::CUSTOMER_NAME), "{shown}");
 
+    // The standard policy sets an acknowledgement deadline with its ladder at filing: filed,
+    // deadlines set, ladder scheduled, owner assigned.
+    assert!(shown.contains("DeadlinesSet") && shown.contains("LadderScheduled"));
     let verified = run(obliged(&directory, &url).args(["audit", "verify"]));
     assert!(
-        verified.contains("all 2 ledger entries verify"),
+        verified.contains("all 4 ledger entries verify"),
         "{verified}"
     );
     let status = run(obliged(&directory, &url).args(["projections", "rebuild"]));
     assert!(
-        status.contains("rebuilt complaints up to ledger position 2"),
+        status.contains("rebuilt complaints up to ledger position 4"),
         "{status}"
     );
 

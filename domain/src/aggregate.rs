@@ -6,7 +6,8 @@
 //! 2. Obligations to respond are discharged only by a reply, a promise or a resolution proposal.
 //! 3. A complaint cannot be closed while a promise or follow-up is open or an obligation unmet.
 //! 4. A promise's due time moves only through a renegotiation that carries a reason.
-//! 5. A reminder rung of a promise is recorded at most once.
+//! 5. A ladder rung (of a promise, follow-up, obligation or deadline, for one due time) is
+//!    reached at most once, and only in order, once it is due.
 //! 6. Nothing is deleted: every change is a new event.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,8 +18,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::command::{ComplaintCommand, IssuedCommand};
+use crate::deadline::{DeadlineDue, DeadlineKind, Regime};
 use crate::error::ComplaintError;
 use crate::event::{ComplaintEvent, Discharge};
+use crate::ladder::{self, Notified, Recipient, ScheduledRung, Subject};
 use crate::policy::{ComplaintServices, Policy};
 use crate::values::{
     Category, Channel, ConductKind, ConductResponse, CustomerReference, Direction, ElementName,
@@ -135,6 +138,32 @@ pub struct NonNegotiable {
     pub referral: PublicText,
 }
 
+/// A regulatory deadline of the complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineState {
+    pub due_at: Timestamp,
+    pub extended: bool,
+    /// `Some(on_time)` once met.
+    pub met: Option<bool>,
+}
+
+/// The recorded ladder of something owed, for its current due time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LadderState {
+    pub subject_due_at: Timestamp,
+    pub rungs: Vec<ScheduledRung>,
+    pub reached: BTreeSet<u32>,
+}
+
+impl LadderState {
+    /// The first rung not yet reached.
+    pub fn next_rung(&self) -> Option<&ScheduledRung> {
+        self.rungs
+            .iter()
+            .find(|rung| !self.reached.contains(&rung.rung))
+    }
+}
+
 /// A complaint, as rebuilt from its events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Complaint {
@@ -159,6 +188,12 @@ pub struct Complaint {
     pub non_negotiable: BTreeMap<ElementName, NonNegotiable>,
     pub proposals: u32,
     pub resolution: ResolutionState,
+    /// The regime of the deadlines, once set.
+    pub regime: Option<Regime>,
+    pub deadlines: BTreeMap<DeadlineKind, DeadlineState>,
+    /// Set while the deadline clock is paused.
+    pub clock_paused_at: Option<Timestamp>,
+    pub ladders: BTreeMap<Subject, LadderState>,
 }
 
 impl Complaint {
@@ -195,6 +230,49 @@ impl Complaint {
             .collect()
     }
 
+    /// The due time of something still owed, or `None` once it is settled.
+    pub fn subject_due_at(&self, subject: &Subject) -> Option<Timestamp> {
+        match subject {
+            Subject::Promise { promise_id } => self
+                .promises
+                .get(promise_id)
+                .filter(|promise| promise.status.is_outstanding())
+                .map(|promise| promise.due_at),
+            Subject::FollowUp { follow_up_id } => self
+                .follow_ups
+                .get(follow_up_id)
+                .filter(|follow_up| follow_up.status == FollowUpStatus::Open)
+                .map(|follow_up| follow_up.due_at),
+            Subject::Obligation { obligation_no } => self
+                .obligations
+                .get(obligation_no)
+                .filter(|obligation| obligation.discharged.is_none())
+                .map(|obligation| obligation.due_at),
+            Subject::Deadline { deadline } => self
+                .deadlines
+                .get(deadline)
+                .filter(|state| state.met.is_none())
+                .map(|state| state.due_at),
+        }
+    }
+
+    /// The next rung due of every ladder still running, soonest first: what the scheduler
+    /// will reach. Deadline ladders wait while the clock is paused.
+    pub fn next_rungs(&self) -> Vec<(Subject, &ScheduledRung)> {
+        let mut next: Vec<(Subject, &ScheduledRung)> = self
+            .ladders
+            .iter()
+            .filter(|(subject, ladder)| {
+                self.subject_due_at(subject) == Some(ladder.subject_due_at)
+                    && !(self.clock_paused_at.is_some()
+                        && matches!(subject, Subject::Deadline { .. }))
+            })
+            .filter_map(|(subject, ladder)| ladder.next_rung().map(|rung| (*subject, rung)))
+            .collect();
+        next.sort_by_key(|(subject, rung)| (rung.due_at, *subject));
+        next
+    }
+
     /// Decides which events `command`, issued by `actor` at `now`, produces. Pure: the same
     /// state, command, time and policy always give the same answer.
     pub fn decide(
@@ -217,14 +295,30 @@ impl Complaint {
             if self.status != Status::NotFiled {
                 return Err(ComplaintError::AlreadyFiled);
             }
-            return Ok(vec![E::ComplaintFiled {
+            let regime = policy.regime_for(&category, channel);
+            let deadlines = regime.deadlines(now, &policy.calendar, policy.acknowledge_within);
+            let mut events = vec![E::ComplaintFiled {
                 customer,
                 channel,
                 category,
                 description,
                 filed_by: actor.clone(),
                 at: now,
-            }]);
+            }];
+            if regime != Regime::None || !deadlines.is_empty() {
+                events.extend(schedule_deadlines(&deadlines, policy, now));
+                events.insert(
+                    1,
+                    E::DeadlinesSet {
+                        regime,
+                        deadlines,
+                        reason: None,
+                        by: actor.clone(),
+                        at: now,
+                    },
+                );
+            }
+            return Ok(events);
         }
         match self.status {
             Status::NotFiled => return Err(ComplaintError::NotFiled),
@@ -257,12 +351,27 @@ impl Complaint {
                 }];
                 match direction {
                     Direction::Inbound => {
-                        if request {
-                            events.push(E::ObligationOpened {
-                                obligation_no: self.obligations.len() as u32 + 1,
+                        if let Some(paused_at) = self.clock_paused_at {
+                            events.push(E::PausedClockContacted {
                                 contact_no,
-                                due_at: later(now, policy.respond_within),
+                                paused_at,
+                                at: now,
                             });
+                        }
+                        if request {
+                            let obligation_no = self.obligations.len() as u32 + 1;
+                            let due_at = policy.calendar.add(now, policy.respond_within);
+                            events.push(E::ObligationOpened {
+                                obligation_no,
+                                contact_no,
+                                due_at,
+                            });
+                            events.extend(schedule(
+                                Subject::Obligation { obligation_no },
+                                due_at,
+                                policy,
+                                now,
+                            ));
                         }
                         let repeats = self.inbound_without_resolution + 1;
                         if policy.repeat_contact_threshold > 0
@@ -281,6 +390,7 @@ impl Complaint {
                     }
                     Direction::Outbound => {
                         events.extend(self.discharge_all(Discharge::Reply { contact_no }, now));
+                        events.extend(self.meet(&[DeadlineKind::Acknowledge], now, policy));
                     }
                 }
                 Ok(events)
@@ -291,7 +401,9 @@ impl Complaint {
                     owner: self.owner.clone().expect("matched Some"),
                 }),
                 current => {
-                    let triage_due_at = owner.is_team().then(|| later(now, policy.triage_within));
+                    let triage_due_at = owner
+                        .is_team()
+                        .then(|| policy.calendar.add(now, policy.triage_within));
                     Ok(vec![E::OwnerAssigned {
                         owner,
                         previous: current.clone(),
@@ -324,7 +436,10 @@ impl Complaint {
                 Ok(vec![E::HandoverAccepted {
                     from: offer.from.clone(),
                     to: offer.to.clone(),
-                    triage_due_at: offer.to.is_team().then(|| later(now, policy.triage_within)),
+                    triage_due_at: offer
+                        .to
+                        .is_team()
+                        .then(|| policy.calendar.add(now, policy.triage_within)),
                     by: actor,
                     at: now,
                 }])
@@ -385,7 +500,14 @@ impl Complaint {
                     concerns,
                     at: now,
                 }];
+                events.extend(schedule(
+                    Subject::Promise { promise_id },
+                    due_at,
+                    policy,
+                    now,
+                ));
                 events.extend(self.discharge_all(Discharge::Promise { promise_id }, now));
+                events.extend(self.meet(&[DeadlineKind::Acknowledge], now, policy));
                 Ok(events)
             }
             C::KeepPromise {
@@ -415,7 +537,7 @@ impl Complaint {
                 if due_at <= now {
                     return Err(ComplaintError::DueInPast { due_at, now });
                 }
-                Ok(vec![E::PromiseRenegotiated {
+                let mut events = vec![E::PromiseRenegotiated {
                     promise_id,
                     previous_due_at: promise.due_at,
                     due_at,
@@ -423,7 +545,14 @@ impl Complaint {
                     customer_agreed,
                     by: actor,
                     at: now,
-                }])
+                }];
+                events.extend(schedule(
+                    Subject::Promise { promise_id },
+                    due_at,
+                    policy,
+                    now,
+                ));
+                Ok(events)
             }
             C::WithdrawPromise {
                 promise_id,
@@ -480,13 +609,20 @@ impl Complaint {
                 if due_at <= now {
                     return Err(ComplaintError::DueInPast { due_at, now });
                 }
-                Ok(vec![E::FollowUpScheduled {
+                let mut events = vec![E::FollowUpScheduled {
                     follow_up_id,
                     description,
                     due_at,
                     owner: actor,
                     at: now,
-                }])
+                }];
+                events.extend(schedule(
+                    Subject::FollowUp { follow_up_id },
+                    due_at,
+                    policy,
+                    now,
+                ));
+                Ok(events)
             }
             C::CompleteFollowUp {
                 follow_up_id,
@@ -611,6 +747,7 @@ impl Complaint {
                     at: now,
                 }];
                 events.extend(self.discharge_all(Discharge::Resolution { proposal_no }, now));
+                events.extend(self.meet(&[DeadlineKind::Acknowledge], now, policy));
                 Ok(events)
             }
             C::RecordCustomerResponse { accepted, comment } => {
@@ -643,12 +780,30 @@ impl Complaint {
                 if !accepted && override_reason.is_none() {
                     return Err(ComplaintError::ResolutionNotAccepted);
                 }
-                let mut events = vec![E::ComplaintResolved {
+                // The resolution ends any wait for the customer: the pause is over first, so the
+                // deadlines it met are judged against their moved due times.
+                let mut events = Vec::new();
+                let mut resumed = self.clone();
+                if let Some(paused_at) = self.clock_paused_at {
+                    let event = self.resume(paused_at, &actor, now, policy);
+                    resumed.apply(event.clone());
+                    events.push(event);
+                }
+                events.push(E::ComplaintResolved {
                     override_reason,
                     by: actor,
                     at: now,
-                }];
+                });
                 events.extend(self.discharge_all(Discharge::FinalResponse, now));
+                events.extend(resumed.meet(
+                    &[
+                        DeadlineKind::Acknowledge,
+                        DeadlineKind::SummaryResolution,
+                        DeadlineKind::FinalResponse,
+                    ],
+                    now,
+                    policy,
+                ));
                 Ok(events)
             }
             C::Close => {
@@ -679,7 +834,260 @@ impl Complaint {
                     at: now,
                 }])
             }
+            C::RecalculateDeadlines { regime, reason } => {
+                let (Some(category), Some(channel), Some(filed_at)) =
+                    (&self.category, self.channel, self.filed_at)
+                else {
+                    return Err(ComplaintError::NotFiled);
+                };
+                let regime = regime.unwrap_or_else(|| policy.regime_for(category, channel));
+                let deadlines: Vec<DeadlineDue> = regime
+                    .deadlines(filed_at, &policy.calendar, policy.acknowledge_within)
+                    .into_iter()
+                    .filter(|due| {
+                        self.deadlines
+                            .get(&due.deadline)
+                            .is_none_or(|state| state.met.is_none())
+                    })
+                    .collect();
+                let mut events = vec![E::DeadlinesSet {
+                    regime,
+                    deadlines: deadlines.clone(),
+                    reason: Some(reason),
+                    by: actor,
+                    at: now,
+                }];
+                events.extend(schedule_deadlines(&deadlines, policy, now));
+                Ok(events)
+            }
+            C::ExtendDeadline {
+                deadline,
+                due_at,
+                notice,
+            } => {
+                let state = self
+                    .deadlines
+                    .get(&deadline)
+                    .ok_or(ComplaintError::NoSuchDeadline { deadline })?;
+                if state.met.is_some() {
+                    return Err(ComplaintError::DeadlineAlreadyMet { deadline });
+                }
+                let regime = self.regime.unwrap_or(Regime::None);
+                let limit = regime
+                    .extension_limit(deadline, state.due_at, &policy.calendar)
+                    .ok_or(ComplaintError::ExtensionNotAllowed { regime, deadline })?;
+                if state.extended {
+                    return Err(ComplaintError::AlreadyExtended { deadline });
+                }
+                let extended_to = due_at.unwrap_or(limit);
+                if extended_to <= state.due_at {
+                    return Err(ComplaintError::ExtensionNotLater {
+                        deadline,
+                        due_at: state.due_at,
+                    });
+                }
+                if extended_to > limit {
+                    return Err(ComplaintError::ExtensionBeyondLimit { deadline, limit });
+                }
+                let mut events = vec![E::DeadlineExtended {
+                    deadline,
+                    previous_due_at: state.due_at,
+                    due_at: extended_to,
+                    notice,
+                    by: actor,
+                    at: now,
+                }];
+                events.extend(schedule(
+                    Subject::Deadline { deadline },
+                    extended_to,
+                    policy,
+                    now,
+                ));
+                Ok(events)
+            }
+            C::PauseClock { reason } => {
+                if let Some(paused_at) = self.clock_paused_at {
+                    return Err(ComplaintError::ClockAlreadyPaused { paused_at });
+                }
+                if self.deadlines.values().all(|state| state.met.is_some()) {
+                    return Err(ComplaintError::NothingToPause);
+                }
+                Ok(vec![E::ClockPaused {
+                    reason,
+                    by: actor,
+                    at: now,
+                }])
+            }
+            C::ResumeClock => {
+                let paused_at = self.clock_paused_at.ok_or(ComplaintError::ClockNotPaused)?;
+                let resumed = self.resume(paused_at, &actor, now, policy);
+                let E::ClockResumed { deadlines, .. } = &resumed else {
+                    unreachable!("resume() returns ClockResumed")
+                };
+                let schedules = schedule_deadlines(deadlines, policy, now);
+                Ok(std::iter::once(resumed).chain(schedules).collect())
+            }
+            C::ReachRung { subject, rung } => self.reach_rung(subject, rung, now),
         }
+    }
+
+    /// The events of reaching rung `rung` of `subject`'s ladder at `now`.
+    fn reach_rung(
+        &self,
+        subject: Subject,
+        rung: u32,
+        now: Timestamp,
+    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
+        use ComplaintEvent as E;
+        let subject_due_at = self
+            .subject_due_at(&subject)
+            .ok_or(ComplaintError::SubjectSettled { subject })?;
+        if self.clock_paused_at.is_some() && matches!(subject, Subject::Deadline { .. }) {
+            return Err(ComplaintError::ClockPaused { subject });
+        }
+        let ladder = self
+            .ladders
+            .get(&subject)
+            .filter(|ladder| ladder.subject_due_at == subject_due_at)
+            .ok_or(ComplaintError::RungNotScheduled { subject, rung })?;
+        let scheduled = ladder
+            .rungs
+            .iter()
+            .find(|scheduled| scheduled.rung == rung)
+            .ok_or(ComplaintError::RungNotScheduled { subject, rung })?;
+        if ladder.reached.contains(&rung) {
+            return Err(ComplaintError::RungAlreadyReached { subject, rung });
+        }
+        if let Some(next) = ladder.next_rung().filter(|next| next.rung != rung) {
+            return Err(ComplaintError::RungOutOfOrder {
+                subject,
+                rung,
+                next: next.rung,
+            });
+        }
+        if now < scheduled.due_at {
+            return Err(ComplaintError::RungNotDue {
+                subject,
+                rung,
+                due_at: scheduled.due_at,
+            });
+        }
+
+        let mut notified = Vec::new();
+        let mut muted = Vec::new();
+        for recipient in &scheduled.remind {
+            let who = match recipient {
+                Recipient::Promiser => match subject {
+                    Subject::Promise { promise_id } => self
+                        .promises
+                        .get(&promise_id)
+                        .map(|p| p.promiser.to_string()),
+                    Subject::FollowUp { follow_up_id } => self
+                        .follow_ups
+                        .get(&follow_up_id)
+                        .map(|f| f.owner.to_string()),
+                    _ => None,
+                },
+                Recipient::Owner => self.owner.as_ref().map(ToString::to_string),
+                Recipient::Customer if self.sensitive.is_some() => {
+                    muted.push(*recipient);
+                    continue;
+                }
+                _ => None,
+            };
+            notified.push(Notified {
+                recipient: *recipient,
+                who,
+            });
+        }
+        let mut events = vec![E::RungReached {
+            subject,
+            rung,
+            name: scheduled.name.clone(),
+            due_at: scheduled.due_at,
+            subject_due_at,
+            notified,
+            muted,
+            at: now,
+        }];
+        if scheduled.mark_broken {
+            if let Subject::Promise { promise_id } = subject {
+                if self.promises.get(&promise_id).map(|p| p.status) == Some(PromiseStatus::Pending)
+                {
+                    events.push(E::PromiseBroken {
+                        promise_id,
+                        due_at: subject_due_at,
+                        at: now,
+                    });
+                }
+            }
+        }
+        if let Some(target) = scheduled.escalate {
+            if !self.escalations.contains(&target) {
+                events.push(E::Escalated {
+                    to: target,
+                    reason: EscalationReason::Ladder,
+                    note: None,
+                    by: None,
+                    at: now,
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    /// `ClockResumed` for a pause from `paused_at` to `now`, moving every deadline that was
+    /// still running when the clock paused (one already overdue stays overdue).
+    fn resume(
+        &self,
+        paused_at: Timestamp,
+        actor: &StaffId,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> ComplaintEvent {
+        let regime = self.regime.unwrap_or(Regime::None);
+        let deadlines = self
+            .deadlines
+            .iter()
+            .filter(|(_, state)| state.met.is_none() && state.due_at > paused_at)
+            .map(|(deadline, state)| DeadlineDue {
+                deadline: *deadline,
+                due_at: regime.resume(*deadline, state.due_at, paused_at, now, &policy.calendar),
+            })
+            .collect();
+        ComplaintEvent::ClockResumed {
+            paused_at,
+            deadlines,
+            by: actor.clone(),
+            at: now,
+        }
+    }
+
+    /// `DeadlineMet` for each of `kinds` not yet met. While the clock is paused, a deadline that
+    /// was running when it paused is judged against the due time the pause so far moves it to.
+    fn meet(&self, kinds: &[DeadlineKind], now: Timestamp, policy: &Policy) -> Vec<ComplaintEvent> {
+        let regime = self.regime.unwrap_or(Regime::None);
+        kinds
+            .iter()
+            .filter_map(|deadline| {
+                let state = self.deadlines.get(deadline)?;
+                if state.met.is_some() {
+                    return None;
+                }
+                let effective_due_at = match self.clock_paused_at {
+                    Some(paused_at) if state.due_at > paused_at => {
+                        regime.resume(*deadline, state.due_at, paused_at, now, &policy.calendar)
+                    }
+                    _ => state.due_at,
+                };
+                Some(ComplaintEvent::DeadlineMet {
+                    deadline: *deadline,
+                    due_at: state.due_at,
+                    on_time: now <= effective_due_at,
+                    at: now,
+                })
+            })
+            .collect()
     }
 
     fn discharge_all(&self, by: Discharge, now: Timestamp) -> Vec<ComplaintEvent> {
@@ -950,8 +1358,108 @@ impl Aggregate for Complaint {
                 self.status = Status::Open;
                 self.resolution = ResolutionState::None;
             }
+            E::DeadlinesSet {
+                regime, deadlines, ..
+            } => {
+                self.regime = Some(regime);
+                self.deadlines.retain(|_, state| state.met.is_some());
+                for due in deadlines {
+                    self.deadlines.insert(
+                        due.deadline,
+                        DeadlineState {
+                            due_at: due.due_at,
+                            extended: false,
+                            met: None,
+                        },
+                    );
+                }
+            }
+            E::DeadlineExtended {
+                deadline, due_at, ..
+            } => {
+                if let Some(state) = self.deadlines.get_mut(&deadline) {
+                    state.due_at = due_at;
+                    state.extended = true;
+                }
+            }
+            E::DeadlineMet {
+                deadline, on_time, ..
+            } => {
+                if let Some(state) = self.deadlines.get_mut(&deadline) {
+                    state.met = Some(on_time);
+                }
+            }
+            E::ClockPaused { at, .. } => self.clock_paused_at = Some(at),
+            E::ClockResumed { deadlines, .. } => {
+                self.clock_paused_at = None;
+                for due in deadlines {
+                    if let Some(state) = self.deadlines.get_mut(&due.deadline) {
+                        state.due_at = due.due_at;
+                    }
+                }
+            }
+            E::PausedClockContacted { .. } => {}
+            E::LadderScheduled {
+                subject,
+                subject_due_at,
+                rungs,
+                ..
+            } => {
+                self.ladders.insert(
+                    subject,
+                    LadderState {
+                        subject_due_at,
+                        rungs,
+                        reached: BTreeSet::new(),
+                    },
+                );
+            }
+            E::RungReached { subject, rung, .. } => {
+                if let Some(ladder) = self.ladders.get_mut(&subject) {
+                    ladder.reached.insert(rung);
+                }
+            }
         }
     }
+}
+
+/// `LadderScheduled` for a subject due at `due_at`, if the policy has a ladder for its kind.
+fn schedule(
+    subject: Subject,
+    due_at: Timestamp,
+    policy: &Policy,
+    now: Timestamp,
+) -> Option<ComplaintEvent> {
+    let rungs = policy.ladder(subject.kind());
+    if rungs.is_empty() {
+        return None;
+    }
+    Some(ComplaintEvent::LadderScheduled {
+        subject,
+        subject_due_at: due_at,
+        rungs: ladder::schedule(rungs, due_at, &policy.calendar),
+        at: now,
+    })
+}
+
+fn schedule_deadlines(
+    deadlines: &[DeadlineDue],
+    policy: &Policy,
+    now: Timestamp,
+) -> Vec<ComplaintEvent> {
+    deadlines
+        .iter()
+        .filter_map(|due| {
+            schedule(
+                Subject::Deadline {
+                    deadline: due.deadline,
+                },
+                due.due_at,
+                policy,
+                now,
+            )
+        })
+        .collect()
 }
 
 /// `at + duration`, saturating at the end of representable time.

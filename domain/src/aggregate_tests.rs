@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use crate::{
     Category, Channel, Complaint, ComplaintCommand, ComplaintError, ComplaintEvent,
-    ComplaintServices, ConductKind, ConductResponse, Customer, CustomerReference, Direction,
-    Discharge, ElementName, EscalationReason, EscalationTarget, FixedClock, FollowUpId,
+    ComplaintServices, ConductKind, ConductResponse, Customer, CustomerReference, DeadlineKind,
+    Direction, Discharge, ElementName, EscalationReason, EscalationTarget, FixedClock, FollowUpId,
     FollowUpStatus, HandBackReason, IssuedCommand, Owner, Policy, PromiseId, PromiseKind,
-    PromiseStatus, PublicText, ResolutionState, SealedText, SensitiveReason, StaffAlias, StaffId,
-    Status,
+    PromiseStatus, PublicText, Regime, ResolutionState, SealedText, SensitiveReason, StaffAlias,
+    StaffId, Status, Subject,
 };
 
 use ComplaintCommand as C;
@@ -258,6 +258,25 @@ fn every_command() -> Vec<ComplaintCommand> {
         C::Close,
         C::Reopen {
             reason: sealed("sealed:came back"),
+        },
+        C::RecalculateDeadlines {
+            regime: Some(Regime::Kifid),
+            reason: sealed("sealed:wrong regime"),
+        },
+        C::ExtendDeadline {
+            deadline: DeadlineKind::FinalResponse,
+            due_at: None,
+            notice: sealed("sealed:notice"),
+        },
+        C::PauseClock {
+            reason: sealed("sealed:waiting for bank statements"),
+        },
+        C::ResumeClock,
+        C::ReachRung {
+            subject: Subject::Deadline {
+                deadline: DeadlineKind::Acknowledge,
+            },
+            rung: 1,
         },
     ]
 }

@@ -17,8 +17,9 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// How far the arithmetic looks for working time before it gives up: a calendar with no working
-/// time for ten years saturates to the end of representable time instead of looping.
+/// How far the arithmetic looks for working time before it gives up: adding more business time
+/// than a calendar holds in ten years saturates to the end of representable time instead of
+/// looping, and measuring counts at most ten years from its start.
 const HORIZON_DAYS: u32 = 3_660;
 
 const MINUTES_PER_DAY: u16 = 24 * 60;

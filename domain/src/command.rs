@@ -5,6 +5,8 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::deadline::{DeadlineKind, Regime};
+use crate::ladder::Subject;
 use crate::values::{
     Category, Channel, ConductKind, ConductResponse, CustomerReference, Direction, ElementName,
     EscalationTarget, FollowUpId, HandBackReason, Owner, PromiseId, PromiseKind, PublicText,
@@ -152,6 +154,31 @@ pub enum ComplaintCommand<T = SealedText> {
     Reopen {
         reason: T,
     },
+    /// Sets the deadlines again from the filing time, under the given regime or the one the
+    /// policy picks now. Deadlines already met stay met.
+    RecalculateDeadlines {
+        #[serde(default)]
+        regime: Option<Regime>,
+        reason: T,
+    },
+    /// Extends a deadline once, as far as its regime allows (to `due_at`, or the limit if
+    /// omitted), with the written notice sent to the customer.
+    ExtendDeadline {
+        deadline: DeadlineKind,
+        #[serde(default)]
+        due_at: Option<Timestamp>,
+        notice: T,
+    },
+    /// Stops the deadline clock while we wait for the customer.
+    PauseClock {
+        reason: T,
+    },
+    ResumeClock,
+    /// Reaches the next rung of a recorded ladder once it is due; issued by the scheduler.
+    ReachRung {
+        subject: Subject,
+        rung: u32,
+    },
 }
 
 impl<T> ComplaintCommand<T> {
@@ -184,6 +211,11 @@ impl<T> ComplaintCommand<T> {
             Self::Resolve { .. } => "Resolve",
             Self::Close => "Close",
             Self::Reopen { .. } => "Reopen",
+            Self::RecalculateDeadlines { .. } => "RecalculateDeadlines",
+            Self::ExtendDeadline { .. } => "ExtendDeadline",
+            Self::PauseClock { .. } => "PauseClock",
+            Self::ResumeClock => "ResumeClock",
+            Self::ReachRung { .. } => "ReachRung",
         }
     }
 
@@ -215,6 +247,11 @@ impl<T> ComplaintCommand<T> {
         "Resolve",
         "Close",
         "Reopen",
+        "RecalculateDeadlines",
+        "ExtendDeadline",
+        "PauseClock",
+        "ResumeClock",
+        "ReachRung",
     ];
 
     /// Applies `seal` to every free-text field, keeping everything else as it is.
@@ -367,6 +404,24 @@ impl<T> ComplaintCommand<T> {
             C::Reopen { reason } => C::Reopen {
                 reason: seal(reason)?,
             },
+            C::RecalculateDeadlines { regime, reason } => C::RecalculateDeadlines {
+                regime,
+                reason: seal(reason)?,
+            },
+            C::ExtendDeadline {
+                deadline,
+                due_at,
+                notice,
+            } => C::ExtendDeadline {
+                deadline,
+                due_at,
+                notice: seal(notice)?,
+            },
+            C::PauseClock { reason } => C::PauseClock {
+                reason: seal(reason)?,
+            },
+            C::ResumeClock => C::ResumeClock,
+            C::ReachRung { subject, rung } => C::ReachRung { subject, rung },
         })
     }
 }

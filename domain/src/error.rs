@@ -3,6 +3,8 @@
 
 use jiff::Timestamp;
 
+use crate::deadline::{DeadlineKind, Regime};
+use crate::ladder::Subject;
 use crate::values::{
     ElementName, EscalationTarget, FollowUpId, HandBackReason, Owner, PromiseId, PublicText,
 };
@@ -95,6 +97,53 @@ pub enum ComplaintError {
     UnmetObligations { obligation_nos: Vec<u32> },
     #[error("only a resolved or closed complaint can be reopened")]
     NotReopenable,
+    #[error("the complaint has no {deadline} deadline")]
+    NoSuchDeadline { deadline: DeadlineKind },
+    #[error("the {deadline} deadline was already met")]
+    DeadlineAlreadyMet { deadline: DeadlineKind },
+    #[error("the {regime} regime allows no extension of the {deadline} deadline")]
+    ExtensionNotAllowed {
+        regime: Regime,
+        deadline: DeadlineKind,
+    },
+    #[error("the {deadline} deadline was already extended once")]
+    AlreadyExtended { deadline: DeadlineKind },
+    #[error("the {deadline} deadline can be extended to {limit} at the latest")]
+    ExtensionBeyondLimit {
+        deadline: DeadlineKind,
+        limit: Timestamp,
+    },
+    #[error("an extension must move the {deadline} deadline later than {due_at}")]
+    ExtensionNotLater {
+        deadline: DeadlineKind,
+        due_at: Timestamp,
+    },
+    #[error("the deadline clock is already paused (since {paused_at})")]
+    ClockAlreadyPaused { paused_at: Timestamp },
+    #[error("the deadline clock is not paused")]
+    ClockNotPaused,
+    #[error("no deadline is running, so there is no clock to pause")]
+    NothingToPause,
+    #[error("the deadline clock is paused; {subject} waits until it resumes")]
+    ClockPaused { subject: Subject },
+    #[error("{subject} has no ladder rung {rung} scheduled")]
+    RungNotScheduled { subject: Subject, rung: u32 },
+    #[error("rung {rung} of {subject} was already reached")]
+    RungAlreadyReached { subject: Subject, rung: u32 },
+    #[error("rung {rung} of {subject} comes after rung {next}, which is not reached yet")]
+    RungOutOfOrder {
+        subject: Subject,
+        rung: u32,
+        next: u32,
+    },
+    #[error("rung {rung} of {subject} is not due until {due_at}")]
+    RungNotDue {
+        subject: Subject,
+        rung: u32,
+        due_at: Timestamp,
+    },
+    #[error("{subject} is no longer owed")]
+    SubjectSettled { subject: Subject },
 }
 
 fn list<T: std::fmt::Display>(items: &[T]) -> String {
@@ -146,6 +195,21 @@ impl ComplaintError {
             Self::OpenFollowUps { .. } => "open-follow-ups",
             Self::UnmetObligations { .. } => "unmet-obligations",
             Self::NotReopenable => "not-reopenable",
+            Self::NoSuchDeadline { .. } => "no-such-deadline",
+            Self::DeadlineAlreadyMet { .. } => "deadline-already-met",
+            Self::ExtensionNotAllowed { .. } => "extension-not-allowed",
+            Self::AlreadyExtended { .. } => "already-extended",
+            Self::ExtensionBeyondLimit { .. } => "extension-beyond-limit",
+            Self::ExtensionNotLater { .. } => "extension-not-later",
+            Self::ClockAlreadyPaused { .. } => "clock-already-paused",
+            Self::ClockNotPaused => "clock-not-paused",
+            Self::NothingToPause => "nothing-to-pause",
+            Self::ClockPaused { .. } => "clock-paused",
+            Self::RungNotScheduled { .. } => "rung-not-scheduled",
+            Self::RungAlreadyReached { .. } => "rung-already-reached",
+            Self::RungOutOfOrder { .. } => "rung-out-of-order",
+            Self::RungNotDue { .. } => "rung-not-due",
+            Self::SubjectSettled { .. } => "subject-settled",
         }
     }
 }

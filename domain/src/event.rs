@@ -7,6 +7,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::command::Customer;
+use crate::deadline::{DeadlineDue, DeadlineKind, Regime};
+use crate::ladder::{Notified, Recipient, ScheduledRung, Subject};
 use crate::values::{
     Category, Channel, ConductKind, ConductResponse, Direction, ElementName, EscalationReason,
     EscalationTarget, FollowUpId, HandBackReason, Owner, PromiseId, PromiseKind, PublicText,
@@ -141,6 +143,7 @@ pub enum ComplaintEvent {
         due_at: Timestamp,
         at: Timestamp,
     },
+    /// A reminder recorded by hand; ladders record `RungReached` instead.
     ReminderRecorded {
         promise_id: PromiseId,
         rung: u32,
@@ -224,6 +227,70 @@ pub enum ComplaintEvent {
         by: StaffId,
         at: Timestamp,
     },
+    /// The complaint's regulatory deadlines, computed when it was filed (no `reason`) or
+    /// recalculated (with the reason). Replaces every deadline not yet met.
+    DeadlinesSet {
+        regime: Regime,
+        deadlines: Vec<DeadlineDue>,
+        reason: Option<SealedText>,
+        by: StaffId,
+        at: Timestamp,
+    },
+    /// A deadline extended under its regime (once), with the written notice sent.
+    DeadlineExtended {
+        deadline: DeadlineKind,
+        previous_due_at: Timestamp,
+        due_at: Timestamp,
+        notice: SealedText,
+        by: StaffId,
+        at: Timestamp,
+    },
+    /// A deadline met: the acknowledgement by the first response, the others by the resolution.
+    DeadlineMet {
+        deadline: DeadlineKind,
+        due_at: Timestamp,
+        on_time: bool,
+        at: Timestamp,
+    },
+    /// The deadline clock stopped while we wait for the customer.
+    ClockPaused {
+        reason: SealedText,
+        by: StaffId,
+        at: Timestamp,
+    },
+    /// The deadline clock started again; every deadline not yet met moved by the pause.
+    ClockResumed {
+        paused_at: Timestamp,
+        deadlines: Vec<DeadlineDue>,
+        by: StaffId,
+        at: Timestamp,
+    },
+    /// The customer contacted us while the clock was paused for waiting on them: the pause
+    /// overlaps a customer contact and deserves a look.
+    PausedClockContacted {
+        contact_no: u32,
+        paused_at: Timestamp,
+        at: Timestamp,
+    },
+    /// The ladder of something owed, scheduled for its current due time.
+    LadderScheduled {
+        subject: Subject,
+        subject_due_at: Timestamp,
+        rungs: Vec<ScheduledRung>,
+        at: Timestamp,
+    },
+    /// A ladder rung reached: `due_at` is when it was due, `at` when it was noticed.
+    RungReached {
+        subject: Subject,
+        rung: u32,
+        name: String,
+        due_at: Timestamp,
+        subject_due_at: Timestamp,
+        notified: Vec<Notified>,
+        /// Customer-facing steps muted because the case is flagged sensitive.
+        muted: Vec<Recipient>,
+        at: Timestamp,
+    },
 }
 
 impl ComplaintEvent {
@@ -259,6 +326,14 @@ impl ComplaintEvent {
             Self::ComplaintResolved { .. } => "ComplaintResolved",
             Self::ComplaintClosed { .. } => "ComplaintClosed",
             Self::ComplaintReopened { .. } => "ComplaintReopened",
+            Self::DeadlinesSet { .. } => "DeadlinesSet",
+            Self::DeadlineExtended { .. } => "DeadlineExtended",
+            Self::DeadlineMet { .. } => "DeadlineMet",
+            Self::ClockPaused { .. } => "ClockPaused",
+            Self::ClockResumed { .. } => "ClockResumed",
+            Self::PausedClockContacted { .. } => "PausedClockContacted",
+            Self::LadderScheduled { .. } => "LadderScheduled",
+            Self::RungReached { .. } => "RungReached",
         }
     }
 }

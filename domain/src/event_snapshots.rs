@@ -16,6 +16,7 @@ use crate::{
     HandBackReason, Owner, PromiseId, PromiseKind, PublicText, SealedText, SensitiveReason,
     StaffAlias, StaffId, EVENT_VERSION,
 };
+use crate::{DeadlineDue, DeadlineKind, Notified, Recipient, Regime, ScheduledRung, Subject};
 
 use ComplaintEvent as E;
 
@@ -340,6 +341,115 @@ fn complaint_reopened() -> ComplaintEvent {
     }
 }
 
+fn deadlines_set() -> ComplaintEvent {
+    E::DeadlinesSet {
+        regime: Regime::FcaDisp,
+        deadlines: vec![
+            DeadlineDue {
+                deadline: DeadlineKind::SummaryResolution,
+                due_at: earlier_due(),
+            },
+            DeadlineDue {
+                deadline: DeadlineKind::FinalResponse,
+                due_at: due(),
+            },
+        ],
+        reason: Some(sealed("c2VhbGVkOnJlYXNvbg==")),
+        by: staff("alice"),
+        at: at(),
+    }
+}
+
+fn deadline_extended() -> ComplaintEvent {
+    E::DeadlineExtended {
+        deadline: DeadlineKind::FinalResponse,
+        previous_due_at: earlier_due(),
+        due_at: due(),
+        notice: sealed("c2VhbGVkOm5vdGljZQ=="),
+        by: staff("alice"),
+        at: at(),
+    }
+}
+
+fn deadline_met() -> ComplaintEvent {
+    E::DeadlineMet {
+        deadline: DeadlineKind::Acknowledge,
+        due_at: due(),
+        on_time: true,
+        at: at(),
+    }
+}
+
+fn clock_paused() -> ComplaintEvent {
+    E::ClockPaused {
+        reason: sealed("c2VhbGVkOnJlYXNvbg=="),
+        by: staff("alice"),
+        at: at(),
+    }
+}
+
+fn clock_resumed() -> ComplaintEvent {
+    E::ClockResumed {
+        paused_at: earlier_due(),
+        deadlines: vec![DeadlineDue {
+            deadline: DeadlineKind::FinalResponse,
+            due_at: due(),
+        }],
+        by: staff("alice"),
+        at: at(),
+    }
+}
+
+fn paused_clock_contacted() -> ComplaintEvent {
+    E::PausedClockContacted {
+        contact_no: 3,
+        paused_at: earlier_due(),
+        at: at(),
+    }
+}
+
+fn ladder_scheduled() -> ComplaintEvent {
+    E::LadderScheduled {
+        subject: Subject::Promise {
+            promise_id: promise_id(),
+        },
+        subject_due_at: due(),
+        rungs: vec![ScheduledRung {
+            rung: 1,
+            name: "breach".to_owned(),
+            due_at: due(),
+            remind: vec![Recipient::Owner, Recipient::Lead],
+            mark_broken: true,
+            escalate: Some(EscalationTarget::Manager),
+        }],
+        at: at(),
+    }
+}
+
+fn rung_reached() -> ComplaintEvent {
+    E::RungReached {
+        subject: Subject::Deadline {
+            deadline: DeadlineKind::FinalResponse,
+        },
+        rung: 2,
+        name: "warning".to_owned(),
+        due_at: earlier_due(),
+        subject_due_at: due(),
+        notified: vec![
+            Notified {
+                recipient: Recipient::Owner,
+                who: Some("alice".to_owned()),
+            },
+            Notified {
+                recipient: Recipient::Lead,
+                who: None,
+            },
+        ],
+        muted: vec![Recipient::Customer],
+        at: at(),
+    }
+}
+
 /// One sample of every variant, in declaration order.
 fn every_variant() -> Vec<ComplaintEvent> {
     vec![
@@ -372,6 +482,14 @@ fn every_variant() -> Vec<ComplaintEvent> {
         complaint_resolved(),
         complaint_closed(),
         complaint_reopened(),
+        deadlines_set(),
+        deadline_extended(),
+        deadline_met(),
+        clock_paused(),
+        clock_resumed(),
+        paused_clock_contacted(),
+        ladder_scheduled(),
+        rung_reached(),
     ]
 }
 
@@ -409,10 +527,18 @@ fn declaration_index(event: &ComplaintEvent) -> usize {
         E::ComplaintResolved { .. } => 26,
         E::ComplaintClosed { .. } => 27,
         E::ComplaintReopened { .. } => 28,
+        E::DeadlinesSet { .. } => 29,
+        E::DeadlineExtended { .. } => 30,
+        E::DeadlineMet { .. } => 31,
+        E::ClockPaused { .. } => 32,
+        E::ClockResumed { .. } => 33,
+        E::PausedClockContacted { .. } => 34,
+        E::LadderScheduled { .. } => 35,
+        E::RungReached { .. } => 36,
     }
 }
 
-const VARIANT_COUNT: usize = 29;
+const VARIANT_COUNT: usize = 37;
 
 // --- the format, variant by variant -----------------------------------------------------------
 
@@ -589,6 +715,46 @@ fn absent_optional_fields_are_stored_as_null() {
 }
 
 // --- properties of every variant -------------------------------------------------------------
+
+#[test]
+fn deadlines_set_json() {
+    assert_json_snapshot!(deadlines_set());
+}
+
+#[test]
+fn deadline_extended_json() {
+    assert_json_snapshot!(deadline_extended());
+}
+
+#[test]
+fn deadline_met_json() {
+    assert_json_snapshot!(deadline_met());
+}
+
+#[test]
+fn clock_paused_json() {
+    assert_json_snapshot!(clock_paused());
+}
+
+#[test]
+fn clock_resumed_json() {
+    assert_json_snapshot!(clock_resumed());
+}
+
+#[test]
+fn paused_clock_contacted_json() {
+    assert_json_snapshot!(paused_clock_contacted());
+}
+
+#[test]
+fn ladder_scheduled_json() {
+    assert_json_snapshot!(ladder_scheduled());
+}
+
+#[test]
+fn rung_reached_json() {
+    assert_json_snapshot!(rung_reached());
+}
 
 #[test]
 fn every_variant_has_a_sample() {

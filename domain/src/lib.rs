@@ -8,21 +8,28 @@
 mod aggregate;
 mod calendar;
 mod command;
+mod deadline;
 mod error;
 mod event;
+mod ladder;
 mod policy;
 mod projection;
 mod values;
 
 pub use aggregate::{
-    Complaint, FollowUpState, FollowUpStatus, HandoverOffer, Obligation, PromiseState,
-    PromiseStatus, ResolutionState, Status,
+    Complaint, DeadlineState, FollowUpState, FollowUpStatus, HandoverOffer, LadderState,
+    Obligation, PromiseState, PromiseStatus, ResolutionState, Status,
 };
 pub use calendar::{BusinessCalendar, CalendarConfig, CalendarError, Closure, Offset, Shift};
 pub use command::{ComplaintCommand, Customer, IssuedCommand};
+pub use deadline::{DeadlineDue, DeadlineKind, Measure, Regime};
 pub use error::ComplaintError;
 pub use event::{ComplaintEvent, Discharge, EVENT_VERSION};
-pub use policy::{Clock, ComplaintServices, FixedClock, Policy};
+pub use ladder::{Notified, Recipient, RungSpec, ScheduledRung, Subject, SubjectKind};
+pub use policy::{
+    Clock, ComplaintServices, DeadlinesConfig, FixedClock, Policy, PolicyConfig, PolicyError,
+    RegimeRule,
+};
 pub use projection::{
     ComplaintRows, ComplaintSummary, OpenPromise, OwnerContribution, WorkItem, UNASSIGNED,
 };
@@ -34,5 +41,7 @@ pub use values::{
 
 #[cfg(test)]
 mod aggregate_tests;
+#[cfg(test)]
+mod clock_tests;
 #[cfg(test)]
 mod event_snapshots;

@@ -27,7 +27,11 @@ fn is_slug_char(character: char) -> bool {
     character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-' | '@')
 }
 
-fn parse_slug(kind: &'static str, raw: &str, max_len: usize) -> Result<String, InvalidValue> {
+pub(crate) fn parse_slug(
+    kind: &'static str,
+    raw: &str,
+    max_len: usize,
+) -> Result<String, InvalidValue> {
     if raw.is_empty() {
         return Err(InvalidValue::new(kind, "must not be empty"));
     }
@@ -316,13 +320,14 @@ macro_rules! slug_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(self.as_str())
             }
         }
     };
 }
+pub(crate) use slug_enum;
 
 slug_enum!(
     /// How the customer reached us, or we reached them.
@@ -342,7 +347,7 @@ slug_enum!(
 );
 slug_enum!(
     /// Why an escalation happened.
-    EscalationReason { Requested = "requested", RepeatContacts = "repeat-contacts", Threat = "threat", ConductResponse = "conduct-response" }
+    EscalationReason { Requested = "requested", RepeatContacts = "repeat-contacts", Threat = "threat", ConductResponse = "conduct-response", Ladder = "ladder" }
 );
 slug_enum!(
     /// Abuse towards staff.

@@ -79,6 +79,31 @@ pub fn complaint(id: Uuid, complaint: &Complaint, as_of: Option<Timestamp>) -> V
             json!({"state": "rejected", "proposal_no": proposal_no})
         }
     };
+    let deadlines: Vec<Value> = complaint
+        .deadlines
+        .iter()
+        .map(|(deadline, state)| {
+            json!({
+                "deadline": deadline,
+                "due_at": state.due_at,
+                "extended": state.extended,
+                "met": state.met.is_some(),
+                "met_on_time": state.met,
+            })
+        })
+        .collect();
+    let next_rungs: Vec<Value> = complaint
+        .next_rungs()
+        .into_iter()
+        .map(|(subject, rung)| {
+            json!({
+                "subject": subject,
+                "rung": rung.rung,
+                "name": rung.name,
+                "due_at": rung.due_at,
+            })
+        })
+        .collect();
     json!({
         "id": id,
         "as_of": as_of,
@@ -107,5 +132,9 @@ pub fn complaint(id: Uuid, complaint: &Complaint, as_of: Option<Timestamp>) -> V
             "non_negotiable": non_negotiable,
         },
         "resolution": resolution,
+        "regime": complaint.regime,
+        "deadlines": deadlines,
+        "clock_paused_at": complaint.clock_paused_at,
+        "next_rungs": next_rungs,
     })
 }
