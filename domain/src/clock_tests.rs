@@ -94,6 +94,7 @@ fn policy(zone: &str, holidays: &[&str], regime: Regime) -> Policy {
                 }],
             ),
         ]),
+        teams: BTreeMap::new(),
     }
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{BusinessCalendar, CalendarConfig, CalendarError, Offset};
 use crate::deadline::Regime;
 use crate::ladder::{RungSpec, SubjectKind};
-use crate::values::{Category, Channel};
+use crate::values::{Category, Channel, StaffId};
 
 /// The source of "now" for command handling. Production uses the system clock (in the binary);
 /// tests use [`FixedClock`] and move it by hand.
@@ -72,6 +72,8 @@ pub struct Policy {
     pub regime_rules: Vec<RegimeRule>,
     /// The ladder of each kind of thing owed; a kind without one gets no schedule.
     pub ladders: BTreeMap<SubjectKind, Vec<RungSpec>>,
+    /// Team name to its members, for reports by team.
+    pub teams: BTreeMap<String, Vec<StaffId>>,
 }
 
 impl Default for Policy {
@@ -87,6 +89,7 @@ impl Default for Policy {
             regime: Regime::None,
             regime_rules: Vec::new(),
             ladders: BTreeMap::new(),
+            teams: BTreeMap::new(),
         }
     }
 }
@@ -114,6 +117,14 @@ impl Policy {
                     && rule.channel.is_none_or(|wanted| wanted == channel)
             })
             .map_or(self.regime, |rule| rule.regime)
+    }
+
+    /// The team a member of staff belongs to (the first, by name, if several).
+    pub fn team_of(&self, staff: &StaffId) -> Option<&str> {
+        self.teams
+            .iter()
+            .find(|(_, members)| members.contains(staff))
+            .map(|(team, _)| team.as_str())
     }
 
     pub fn ladder(&self, kind: SubjectKind) -> &[RungSpec] {
@@ -169,6 +180,7 @@ impl Policy {
             regime: deadlines.regime.unwrap_or(Regime::None),
             regime_rules: deadlines.rules,
             ladders: config.ladders.clone(),
+            teams: config.teams.clone(),
         })
     }
 }
@@ -186,6 +198,9 @@ pub struct PolicyConfig {
     pub repeat_contacts: Option<u32>,
     #[serde(default)]
     pub ladders: BTreeMap<SubjectKind, Vec<RungSpec>>,
+    /// Team name to its members (`billing = ["alice", "bob"]`), for reports by team.
+    #[serde(default)]
+    pub teams: BTreeMap<String, Vec<StaffId>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
