@@ -15,6 +15,7 @@ use obliged_storage::{
 use obliged_webhooks::{NewSubscription, Start};
 use uuid::Uuid;
 
+use crate::scheduler::Scheduler;
 use crate::startup::{self, SystemClock, DEFAULT_DATABASE_URL, DEFAULT_MASTER_KEY_FILE};
 
 /// obliged: an event-sourced complaint resolution engine in which listening obliges action.
@@ -81,6 +82,32 @@ pub enum Command {
     /// Manage webhook subscriptions (delivered by `obliged serve`).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// The promise clock: reminders, breaches and escalations as they fall due (`obliged serve`
+    /// ticks it by itself).
+    #[command(subcommand)]
+    Clock(ClockCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// Reach every ladder rung due now (or at --now), in order, and print what was reached.
+    /// Safe beside running servers: each rung is reached once, whoever gets there first.
+    Tick {
+        /// Act as if it were this moment (RFC 3339), for catching up or rehearsing.
+        #[arg(long, value_name = "TIMESTAMP")]
+        now: Option<Timestamp>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the ladder rungs due now (or at --now) without reaching them.
+    Due {
+        #[arg(long, value_name = "TIMESTAMP")]
+        now: Option<Timestamp>,
+        /// At most this many, soonest first.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +183,16 @@ pub struct ServeArgs {
     /// Subject prefix; each entry goes to PREFIX.<complaint id>.<event type>.
     #[arg(long, env = "OBLIGED_NATS_SUBJECT_PREFIX", default_value = obliged_nats::DEFAULT_SUBJECT_PREFIX, value_name = "PREFIX")]
     pub nats_subject_prefix: String,
+
+    /// Seconds between ticks of the promise clock (reminders, breaches, escalations).
+    #[arg(
+        long,
+        env = "OBLIGED_CLOCK_INTERVAL",
+        default_value_t = 15,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub clock_interval: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,6 +252,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify) => verify(&cli.database_url).await,
         Command::Projections(command) => projections(&cli.database_url, command).await,
         Command::Webhook(command) => webhook(&cli.database_url, command).await,
+        Command::Clock(command) => {
+            clock(
+                &cli.database_url,
+                &cli.master_key_file,
+                &cli.policy,
+                command,
+            )
+            .await
+        }
     }
 }
 
@@ -256,7 +302,14 @@ async fn serve(
         "obliged listening on http://{address}"
     );
     println!("listening on http://{address}");
-    startup::serve(listener, state, nats, startup::shutdown_signal()).await
+    startup::serve(
+        listener,
+        state,
+        nats,
+        std::time::Duration::from_secs(args.clock_interval),
+        startup::shutdown_signal(),
+    )
+    .await
 }
 
 async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {
@@ -397,6 +450,84 @@ async fn projections(database_url: &str, command: ProjectionsCommand) -> anyhow:
                     head.saturating_sub(position)
                 );
             }
+            Ok(())
+        }
+    };
+    database.close().await;
+    result
+}
+
+async fn clock(
+    database_url: &str,
+    master_key_file: &std::path::Path,
+    policy: &str,
+    command: ClockCommand,
+) -> anyhow::Result<()> {
+    let policy = crate::policy::load(policy)?;
+    let database = startup::connect(database_url).await?;
+    let master_key = startup::read_master_key(master_key_file)?;
+    let now = match &command {
+        ClockCommand::Tick { now, .. } | ClockCommand::Due { now, .. } => *now,
+    };
+    let clock: Arc<dyn obliged_domain::Clock> = match now {
+        Some(at) => Arc::new(obliged_domain::FixedClock::new(at)),
+        None => Arc::new(SystemClock),
+    };
+    let state = startup::state(&database, &master_key, policy, clock);
+    let scheduler = Scheduler::new(
+        state.engine.clone(),
+        state.projector.clone(),
+        state.read_models.clone(),
+    );
+    let result = match command {
+        ClockCommand::Tick { json, .. } => {
+            while state.engine.ledger().sequence(SEQUENCE_BATCH).await? > 0 {}
+            let tick = scheduler
+                .tick()
+                .await
+                .context("ticking the promise clock")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tick)?);
+            } else {
+                for reached in &tick.reached {
+                    println!(
+                        "reached {} rung {} of complaint {} (due {}, position {})",
+                        reached.subject,
+                        reached.rung,
+                        reached.complaint_id,
+                        reached.due_at,
+                        reached
+                            .position
+                            .map_or_else(|| "pending".to_owned(), |p| p.to_string())
+                    );
+                }
+                println!(
+                    "{} rung(s) reached, {} skipped (reached elsewhere or settled), {} failed, at {}",
+                    tick.reached.len(),
+                    tick.skipped,
+                    tick.failed,
+                    tick.now.map_or_else(String::new, |now| now.to_string())
+                );
+            }
+            if tick.failed > 0 {
+                bail!(
+                    "{} rung(s) failed; see the log, the next tick retries them",
+                    tick.failed
+                );
+            }
+            Ok(())
+        }
+        ClockCommand::Due { limit, .. } => {
+            let now = state.engine.now();
+            let due = scheduler.due(now, limit).await?;
+            println!("{:<36}  {:<50}  {:>4}  due", "complaint", "subject", "rung");
+            for row in &due {
+                println!(
+                    "{:<36}  {:<50}  {:>4}  {}",
+                    row.complaint_id, row.subject, row.rung, row.due_at
+                );
+            }
+            println!("{} rung(s) due at {now}", due.len());
             Ok(())
         }
     };

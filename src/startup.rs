@@ -111,10 +111,11 @@ pub async fn serve(
     listener: TcpListener,
     state: AppState,
     nats: Option<obliged_nats::NatsSettings>,
+    clock_interval: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let database = state.database.clone();
-    let workers = crate::workers::spawn(&state, nats);
+    let workers = crate::workers::spawn(&state, nats, clock_interval);
     let stopping = state.shutdown.clone();
     let served = obliged_http::serve(listener, state, shutdown)
         .await

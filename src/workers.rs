@@ -1,5 +1,6 @@
 //! Background workers that run beside the HTTP server and stop with it: the ledger sequencer,
-//! the projector, webhook delivery, the NATS publisher (with `--nats-url`), and (on PostgreSQL)
+//! the projector, the promise clock's scheduler, webhook delivery, the NATS publisher (with
+//! `--nats-url`), and (on PostgreSQL)
 //! the listener that hears other instances extend the ledger. Every worker also wakes on a
 //! timer, so a lost notification only costs latency.
 
@@ -11,6 +12,8 @@ use obliged_storage::{Database, Notifications, SEQUENCE_BATCH};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::scheduler::Scheduler;
+
 /// How often an idle worker looks for work nobody told it about.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How long a worker waits after an error before trying again.
@@ -18,10 +21,19 @@ const ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Starts every worker (and the NATS publisher when `nats` is set); they finish once
 /// `state.shutdown` turns true.
-pub fn spawn(state: &AppState, nats: Option<NatsSettings>) -> Vec<JoinHandle<()>> {
+pub fn spawn(
+    state: &AppState,
+    nats: Option<NatsSettings>,
+    clock_interval: Duration,
+) -> Vec<JoinHandle<()>> {
     let mut handles = vec![
         tokio::spawn(sequencer(state.clone(), state.shutdown.subscribe())),
         tokio::spawn(projector(state.clone(), state.shutdown.subscribe())),
+        tokio::spawn(scheduler(
+            state.clone(),
+            clock_interval,
+            state.shutdown.subscribe(),
+        )),
         tokio::spawn(state.webhooks.clone().run(state.shutdown.subscribe())),
     ];
     if let Some(settings) = nats {
@@ -78,6 +90,39 @@ async fn projector(state: AppState, mut shutdown: watch::Receiver<bool>) {
         };
         tokio::select! {
             _ = head.changed() => {}
+            _ = shutdown.changed() => {}
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// Ticks the promise clock every `interval`: reminders, breaches and escalations as they fall
+/// due. Several instances may tick against one database; each rung is still reached once.
+async fn scheduler(state: AppState, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    let scheduler = Scheduler::new(
+        state.engine.clone(),
+        state.projector.clone(),
+        state.read_models.clone(),
+    );
+    while !stopped(&mut shutdown) {
+        let pause = match scheduler.tick().await {
+            Ok(tick) => {
+                if !tick.reached.is_empty() || tick.failed > 0 {
+                    tracing::info!(
+                        reached = tick.reached.len(),
+                        skipped = tick.skipped,
+                        failed = tick.failed,
+                        "promise clock tick"
+                    );
+                }
+                interval
+            }
+            Err(error) => {
+                tracing::warn!(%error, "promise clock tick failed");
+                ERROR_BACKOFF.max(interval.min(Duration::from_secs(5)))
+            }
+        };
+        tokio::select! {
             _ = shutdown.changed() => {}
             () = tokio::time::sleep(pause) => {}
         }

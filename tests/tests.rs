@@ -21,5 +21,7 @@ mod stream;
 mod read_models;
 // Webhook subscriptions over HTTP.
 mod webhooks;
+// The promise clock: deadlines, ladders and the scheduler with a controllable clock.
+mod clock;
 // The real binary: token creation, serve, complaint show, graceful shutdown.
 mod binary;

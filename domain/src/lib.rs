@@ -31,7 +31,7 @@ pub use policy::{
     RegimeRule,
 };
 pub use projection::{
-    ComplaintRows, ComplaintSummary, OpenPromise, OwnerContribution, WorkItem, UNASSIGNED,
+    ComplaintRows, ComplaintSummary, DueRung, OpenPromise, OwnerContribution, WorkItem, UNASSIGNED,
 };
 pub use values::{
     Category, Channel, ConductKind, ConductResponse, CustomerReference, Direction, ElementName,

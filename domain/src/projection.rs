@@ -1,5 +1,6 @@
 //! Pure projection logic: the rows a complaint contributes to the read models (the complaint
-//! list, owners' work queues, the open-promise index and the owner counters), computed from its
+//! list, owners' work queues, the open-promise index, the owner counters and the next rung of
+//! every running ladder), computed from its
 //! state alone. The storage adapter replaces a complaint's rows with these whenever its events
 //! are projected, so the read models are always a function of the ledger.
 
@@ -53,6 +54,15 @@ pub struct OpenPromise {
     pub status: &'static str,
 }
 
+/// The next ladder rung of something owed, for the promise clock's due scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueRung {
+    /// [`Subject::key`](crate::Subject::key).
+    pub subject: String,
+    pub rung: u32,
+    pub due_at: Timestamp,
+}
+
 /// What one complaint adds to one owner's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnerContribution {
@@ -72,6 +82,8 @@ pub struct ComplaintRows {
     pub work_items: Vec<WorkItem>,
     pub open_promises: Vec<OpenPromise>,
     pub contributions: Vec<OwnerContribution>,
+    /// One row per ladder still running: its next rung.
+    pub due_rungs: Vec<DueRung>,
 }
 
 /// The counters of `owner` in `contributions`, added if missing.
@@ -191,11 +203,21 @@ impl ComplaintRows {
             open_obligations: complaint.unmet_obligation_nos().len() as u32,
             open_follow_ups: complaint.open_follow_up_ids().len() as u32,
         };
+        let due_rungs = complaint
+            .next_rungs()
+            .into_iter()
+            .map(|(subject, rung)| DueRung {
+                subject: subject.key(),
+                rung: rung.rung,
+                due_at: rung.due_at,
+            })
+            .collect();
         Self {
             summary,
             work_items,
             open_promises,
             contributions,
+            due_rungs,
         }
     }
 }

@@ -92,6 +92,7 @@ pub struct TestApp {
     pub state: AppState,
     pub router: Router,
     pub clock: FixedClock,
+    pub master_key: MasterKey,
     pub agent: String,
     pub lead: String,
     pub auditor: String,
@@ -139,12 +140,18 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, Policy::default()).await
+    }
+
+    /// The app with `policy` instead of the plain default.
+    pub async fn start_with(backend: Backend, policy: Policy) -> Option<Self> {
         let store = TestStore::create(backend).await?;
         let clock = FixedClock::new(t0());
+        let master_key = MasterKey::generate();
         let state = obliged::startup::state(
             &store.database,
-            &MasterKey::generate(),
-            Policy::default(),
+            &master_key,
+            policy,
             Arc::new(clock.clone()),
         );
         let token = |name: &'static str, role| {
@@ -160,6 +167,7 @@ impl TestApp {
             state,
             store,
             clock,
+            master_key,
             agent,
             lead,
             auditor,

@@ -31,7 +31,8 @@ pub use ledger::{
 pub use notifications::Notifications;
 pub use projections::{from_micros, micros, ProjectionError, Projector, COMPLAINTS_PROJECTOR};
 pub use read_models::{
-    ComplaintFilter, ComplaintListItem, DuePromise, OwnerCounters, QueueItem, ReadModels, FLAGS,
+    ComplaintFilter, ComplaintListItem, DuePromise, DueRungRow, OwnerCounters, QueueItem,
+    ReadModels, FLAGS,
 };
 pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
 pub use vault::{MasterKey, Vault, VaultError};

@@ -361,11 +361,12 @@ where
         .map(drop)
 }
 
-const READ_MODEL_TABLES: [&str; 4] = [
+const READ_MODEL_TABLES: [&str; 5] = [
     "rm_complaints",
     "rm_work_items",
     "rm_open_promises",
     "rm_owner_counts",
+    "rm_due_rungs",
 ];
 
 fn escalations(rows: &ComplaintRows) -> String {
@@ -441,6 +442,15 @@ async fn write_sqlite(
             .bind(i64::from(counts.promises_kept_late))
             .bind(i64::from(counts.promises_broken))
             .bind(i64::from(counts.promises_withdrawn))
+            .execute(&mut **tx)
+            .await?;
+    }
+    for due in &rows.due_rungs {
+        sqlx::query(INSERT_DUE_RUNG)
+            .bind(complaint_id)
+            .bind(&due.subject)
+            .bind(i64::from(due.rung))
+            .bind(micros(due.due_at))
             .execute(&mut **tx)
             .await?;
     }
@@ -690,6 +700,33 @@ async fn write_postgres(
     )
     .execute(&mut **tx)
     .await?;
+
+    let due: Vec<(&str, &obliged_domain::DueRung)> = batch
+        .iter()
+        .flat_map(|(id, _, rows)| rows.due_rungs.iter().map(move |due| (id.as_str(), due)))
+        .collect();
+    sqlx::query(
+        "INSERT INTO rm_due_rungs (complaint_id, subject, rung, due_at) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[])",
+    )
+    .bind(due.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind(
+        due.iter()
+            .map(|(_, d)| d.subject.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        due.iter()
+            .map(|(_, d)| i64::from(d.rung))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        due.iter()
+            .map(|(_, d)| micros(d.due_at))
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -706,6 +743,8 @@ const INSERT_WORK_ITEM: &str = "INSERT INTO rm_work_items (complaint_id, kind, i
      due_at) VALUES ($1, $2, $3, $4, $5)";
 const INSERT_OPEN_PROMISE: &str = "INSERT INTO rm_open_promises (complaint_id, promise_id, \
      promiser, owner, kind, due_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const INSERT_DUE_RUNG: &str = "INSERT INTO rm_due_rungs (complaint_id, subject, rung, due_at) \
+     VALUES ($1, $2, $3, $4)";
 const INSERT_OWNER_COUNTS: &str = "INSERT INTO rm_owner_counts (complaint_id, owner, \
      open_complaints, open_promises, promises_kept_on_time, promises_kept_late, \
      promises_broken, promises_withdrawn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";

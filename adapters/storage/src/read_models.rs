@@ -1,5 +1,6 @@
 //! Queries over the read models the projector maintains: the complaint list with its filters,
-//! an owner's work queue, the owner counters, and the promises due by a moment.
+//! an owner's work queue, the owner counters, the promises due by a moment, and the ladder rungs
+//! due by a moment (the promise clock's due scan).
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -81,6 +82,16 @@ pub struct DuePromise {
     pub owner: String,
     pub due_at: Timestamp,
     pub status: String,
+}
+
+/// The next rung of a running ladder, due by the moment asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueRungRow {
+    pub complaint_id: String,
+    /// [`obliged_domain::Subject::key`].
+    pub subject: String,
+    pub rung: u32,
+    pub due_at: Timestamp,
 }
 
 enum Arg {
@@ -313,5 +324,41 @@ impl ReadModels {
                 },
             )
             .collect())
+    }
+
+    /// The next rungs due at or before `now`, earliest first, at most `limit`: the promise
+    /// clock's due scan, an index range scan whose cost follows what is due, not what is open.
+    pub async fn due_rungs(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueRungRow>, sqlx::Error> {
+        let rows = fetch_all!(
+            &self.database,
+            "SELECT complaint_id, subject, rung, due_at FROM rm_due_rungs \
+             WHERE due_at <= $1 ORDER BY due_at, complaint_id, subject LIMIT $2",
+            vec![Arg::Int(micros(now)), Arg::Int(i64::from(limit))],
+            (String, String, i64, i64)
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(complaint_id, subject, rung, due_at)| DueRungRow {
+                complaint_id,
+                subject,
+                rung: u32::try_from(rung).unwrap_or(u32::MAX),
+                due_at: from_micros(due_at),
+            })
+            .collect())
+    }
+
+    /// How many ladders are running (one row each), for status output.
+    pub async fn running_ladders(&self) -> Result<i64, sqlx::Error> {
+        let rows = fetch_all!(
+            &self.database,
+            "SELECT COUNT(*) FROM rm_due_rungs",
+            Vec::new(),
+            (i64,)
+        )?;
+        Ok(rows.first().map_or(0, |(count,)| *count))
     }
 }
