@@ -59,6 +59,22 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_policy() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("the README shows a policy") + 8;
+        let length = readme[start..].find("```").expect("closed block");
+        let policy = parse(&readme[start..start + length]).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(policy.regime, Regime::Kifid);
+        assert_eq!(policy.ladder(SubjectKind::Promise).len(), 2);
+        assert_eq!(
+            policy.team_of(&obliged_domain::StaffId::parse("bob").unwrap()),
+            Some("billing")
+        );
+        let christmas_eve = "2026-12-24T13:00:00+01:00".parse::<jiff::Timestamp>().unwrap();
+        assert!(!policy.calendar.is_working(christmas_eve), "the closure");
+    }
+
+    #[test]
     fn a_bad_policy_is_refused_with_where_and_why() {
         let error = parse("[deadlines]\nrespond_within = \"soon\"\n").unwrap_err();
         assert_eq!(
