@@ -70,7 +70,9 @@ mod tests {
             policy.team_of(&obliged_domain::StaffId::parse("bob").unwrap()),
             Some("billing")
         );
-        let christmas_eve = "2026-12-24T13:00:00+01:00".parse::<jiff::Timestamp>().unwrap();
+        let christmas_eve = "2026-12-24T13:00:00+01:00"
+            .parse::<jiff::Timestamp>()
+            .unwrap();
         assert!(!policy.calendar.is_working(christmas_eve), "the closure");
     }
 

@@ -190,3 +190,80 @@ async fn binary_end_to_end(backend: Backend) {
     drop(store);
     let _ = std::fs::remove_dir_all(&directory);
 }
+
+#[tokio::test]
+async fn sqlite_clock_tick_reaches_due_rungs_once() {
+    clock_tick_from_the_command_line(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_clock_tick_reaches_due_rungs_once() {
+    clock_tick_from_the_command_line(Backend::Postgres).await;
+}
+
+/// `obliged clock due` and `obliged clock tick --now`, on a store an in-process app filled with
+/// the same master key and the default (`standard`) policy.
+async fn clock_tick_from_the_command_line(backend: Backend) {
+    let directory = std::env::temp_dir().join(format!("obliged-clock-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let master_key =
+        obliged_storage::MasterKey::load_or_create(&directory.join("master.key")).unwrap();
+    let policy = obliged::policy::load("standard").unwrap();
+    let Some(app) = crate::support::TestApp::start_keyed(backend, policy, master_key).await else {
+        return;
+    };
+    let url = app.store.url.clone();
+    // Monday 2 March 2026, 09:00 UTC: a callback promised for Tuesday 12:00.
+    let id = app.file().await;
+    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
+        .await;
+    app.ok(
+        &id,
+        json!({"type":"MakePromise","promise_id":crate::support::promise_id(1),"kind":"callback",
+               "description":"Call back","due_at":"2026-03-03T12:00:00Z"}),
+    )
+    .await;
+
+    // The standard ladder warns the promiser eight business hours before: Monday 12:00.
+    let due =
+        run(obliged(&directory, &url).args(["clock", "due", "--now", "2026-03-02T11:59:00Z"]));
+    assert!(due.contains("0 rung(s) due"), "{due}");
+    let due =
+        run(obliged(&directory, &url).args(["clock", "due", "--now", "2026-03-02T12:00:00Z"]));
+    assert!(due.contains(&id) && due.contains("1 rung(s) due"), "{due}");
+
+    // Wednesday: the warning and the breach are both due, and are reached in order.
+    let ticked = run(obliged(&directory, &url).args([
+        "clock",
+        "tick",
+        "--now",
+        "2026-03-04T10:00:00Z",
+        "--json",
+    ]));
+    let tick: Value = serde_json::from_str(&ticked).expect("JSON");
+    let rungs: Vec<(u64, &str)> = tick["reached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rung| {
+            (
+                rung["rung"].as_u64().unwrap(),
+                rung["due_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rungs,
+        [(1, "2026-03-02T12:00:00Z"), (2, "2026-03-03T12:00:00Z")],
+        "{ticked}"
+    );
+    let again =
+        run(obliged(&directory, &url).args(["clock", "tick", "--now", "2026-03-04T10:00:00Z"]));
+    assert!(again.contains("0 rung(s) reached"), "{again}");
+    let state = app
+        .get(&format!("/api/complaints/{id}"), &app.agent)
+        .await
+        .body;
+    assert_eq!(state["promises"][0]["status"], "broken");
+    assert_eq!(state["next_rungs"][0]["name"], "manager");
+}

@@ -145,9 +145,17 @@ impl TestApp {
 
     /// The app with `policy` instead of the plain default.
     pub async fn start_with(backend: Backend, policy: Policy) -> Option<Self> {
+        Self::start_keyed(backend, policy, MasterKey::generate()).await
+    }
+
+    /// The app with `policy` and a given master key (to share the store with the binary).
+    pub async fn start_keyed(
+        backend: Backend,
+        policy: Policy,
+        master_key: MasterKey,
+    ) -> Option<Self> {
         let store = TestStore::create(backend).await?;
         let clock = FixedClock::new(t0());
-        let master_key = MasterKey::generate();
         let state = obliged::startup::state(
             &store.database,
             &master_key,
