@@ -1,43 +1,12 @@
 //! The real `obliged` binary, end to end: help, migrations, tokens, serving HTTP on a free port,
 //! the readable timeline, and a graceful stop on SIGTERM. Runs on both stores.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
+use crate::support::server::Installation;
 use crate::support::{Backend, TestStore};
-
-fn obliged(directory: &Path, database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_obliged"));
-    command
-        .current_dir(directory)
-        .env("OBLIGED_DATABASE_URL", database_url)
-        .env("OBLIGED_MASTER_KEY_FILE", directory.join("master.key"))
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("run obliged");
-    assert!(
-        output.status.success(),
-        "obliged failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
-}
-
-/// Stops the server if a test fails half-way.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn help_names_every_subcommand() {
@@ -74,14 +43,11 @@ async fn binary_end_to_end(backend: Backend) {
     let Some(store) = TestStore::create(backend).await else {
         return;
     };
-    let directory = std::env::temp_dir().join(format!("obliged-bin-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&directory).unwrap();
-    let url = store.url.clone();
+    let installation = Installation::new(&store.url);
+    let run = |args: &[&str]| installation.run(args);
 
-    assert!(run(obliged(&directory, &url).arg("migrate")).contains("migrated"));
-    let created =
-        run(obliged(&directory, &url)
-            .args(["token", "create", "--role", "agent", "--name", "alice"]));
+    assert!(run(&["migrate"]).contains("migrated"));
+    let created = run(&["token", "create", "--role", "agent", "--name", "alice"]);
     let token = created
         .lines()
         .last()
@@ -89,25 +55,12 @@ async fn binary_end_to_end(backend: Backend) {
         .trim()
         .to_owned();
     assert!(token.starts_with("obl_"), "{created}");
-    let listed = run(obliged(&directory, &url).args(["token", "list"]));
+    let listed = run(&["token", "list"]);
     assert!(listed.contains("alice") && listed.contains("agent"));
     assert!(!listed.contains(&token));
 
-    let mut child = obliged(&directory, &url)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut server = Server(child);
-    let mut first_line = String::new();
-    BufReader::new(stdout).read_line(&mut first_line).unwrap();
-    let base = first_line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-        .to_owned();
+    let mut server = installation.serve().await;
+    let base = server.base.clone();
 
     let client = reqwest::Client::new();
     let health: Value = client
@@ -150,7 +103,7 @@ async fn binary_end_to_end(backend: Backend) {
         .unwrap();
     assert_eq!(assigned.status(), 200);
 
-    let shown = run(obliged(&directory, &url).args(["complaint", "show", &id]));
+    let shown = run(&["complaint", "show", &id]);
     assert!(shown.contains(&format!("complaint {id}")), "{shown}");
     assert!(shown.contains("owner      alice"), "{shown}");
     assert!(
@@ -159,18 +112,19 @@ async fn binary_end_to_end(backend: Backend) {
     );
     assert!(shown.contains(crate::support::CUSTOMER_NAME), "{shown}");
 
-    let verified = run(obliged(&directory, &url).args(["audit", "verify"]));
+    let verified = run(&["audit", "verify"]);
     assert!(
         verified.contains("all 2 ledger entries verify"),
         "{verified}"
     );
-    let status = run(obliged(&directory, &url).args(["projections", "rebuild"]));
+    let status = run(&["projections", "rebuild"]);
     assert!(
         status.contains("rebuilt complaints up to ledger position 2"),
         "{status}"
     );
 
-    let missing = obliged(&directory, &url)
+    let missing = installation
+        .command()
         .args(["complaint", "show", &uuid::Uuid::now_v7().to_string()])
         .output()
         .unwrap();
@@ -178,12 +132,6 @@ async fn binary_end_to_end(backend: Backend) {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
 
     // SIGTERM: the server finishes and exits cleanly.
-    let pid = server.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = server.0.wait().unwrap();
+    let status = server.terminate();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
-    drop(server);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&directory);
 }

@@ -23,3 +23,5 @@ mod read_models;
 mod webhooks;
 // The real binary: token creation, serve, complaint show, graceful shutdown.
 mod binary;
+// Crashes and outages: the binary killed under load; PostgreSQL stopped under load (heavy).
+mod crash;
