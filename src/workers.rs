@@ -166,8 +166,11 @@ async fn listener(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Ok(None) => return,
             Err(error) => {
                 tracing::warn!(%error, "cannot LISTEN; retrying");
-                tokio::time::sleep(ERROR_BACKOFF).await;
-                continue;
+                // While the database is away, a shutdown must not wait out the pause.
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    () = tokio::time::sleep(ERROR_BACKOFF) => continue,
+                }
             }
         };
         loop {

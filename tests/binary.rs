@@ -1,43 +1,12 @@
 //! The real `obliged` binary, end to end: help, migrations, tokens, serving HTTP on a free port,
 //! the readable timeline, and a graceful stop on SIGTERM. Runs on both stores.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
+use crate::support::server::Installation;
 use crate::support::{Backend, TestStore};
-
-fn obliged(directory: &Path, database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_obliged"));
-    command
-        .current_dir(directory)
-        .env("OBLIGED_DATABASE_URL", database_url)
-        .env("OBLIGED_MASTER_KEY_FILE", directory.join("master.key"))
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("run obliged");
-    assert!(
-        output.status.success(),
-        "obliged failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
-}
-
-/// Stops the server if a test fails half-way.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn help_names_every_subcommand() {
@@ -74,14 +43,11 @@ async fn binary_end_to_end(backend: Backend) {
     let Some(store) = TestStore::create(backend).await else {
         return;
     };
-    let directory = std::env::temp_dir().join(format!("obliged-bin-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&directory).unwrap();
-    let url = store.url.clone();
+    let installation = Installation::new(&store.url);
+    let run = |args: &[&str]| installation.run(args);
 
-    assert!(run(obliged(&directory, &url).arg("migrate")).contains("migrated"));
-    let created =
-        run(obliged(&directory, &url)
-            .args(["token", "create", "--role", "agent", "--name", "alice"]));
+    assert!(run(&["migrate"]).contains("migrated"));
+    let created = run(&["token", "create", "--role", "agent", "--name", "alice"]);
     let token = created
         .lines()
         .last()
@@ -89,25 +55,12 @@ async fn binary_end_to_end(backend: Backend) {
         .trim()
         .to_owned();
     assert!(token.starts_with("obl_"), "{created}");
-    let listed = run(obliged(&directory, &url).args(["token", "list"]));
+    let listed = run(&["token", "list"]);
     assert!(listed.contains("alice") && listed.contains("agent"));
     assert!(!listed.contains(&token));
 
-    let mut child = obliged(&directory, &url)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut server = Server(child);
-    let mut first_line = String::new();
-    BufReader::new(stdout).read_line(&mut first_line).unwrap();
-    let base = first_line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
-        .to_owned();
+    let mut server = installation.serve().await;
+    let base = server.base.clone();
 
     let client = reqwest::Client::new();
     let health: Value = client
@@ -150,7 +103,7 @@ async fn binary_end_to_end(backend: Backend) {
         .unwrap();
     assert_eq!(assigned.status(), 200);
 
-    let shown = run(obliged(&directory, &url).args(["complaint", "show", &id]));
+    let shown = run(&["complaint", "show", &id]);
     assert!(shown.contains(&format!("complaint {id}")), "{shown}");
     assert!(shown.contains("owner      alice"), "{shown}");
     assert!(
@@ -162,18 +115,19 @@ async fn binary_end_to_end(backend: Backend) {
     // The standard policy sets an acknowledgement deadline with its ladder at filing: filed,
     // deadlines set, ladder scheduled, owner assigned.
     assert!(shown.contains("DeadlinesSet") && shown.contains("LadderScheduled"));
-    let verified = run(obliged(&directory, &url).args(["audit", "verify"]));
+    let verified = run(&["audit", "verify"]);
     assert!(
         verified.contains("all 4 ledger entries verify"),
         "{verified}"
     );
-    let status = run(obliged(&directory, &url).args(["projections", "rebuild"]));
+    let status = run(&["projections", "rebuild"]);
     assert!(
         status.contains("rebuilt complaints up to ledger position 4"),
         "{status}"
     );
 
-    let missing = obliged(&directory, &url)
+    let missing = installation
+        .command()
         .args(["complaint", "show", &uuid::Uuid::now_v7().to_string()])
         .output()
         .unwrap();
@@ -181,14 +135,8 @@ async fn binary_end_to_end(backend: Backend) {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
 
     // SIGTERM: the server finishes and exits cleanly.
-    let pid = server.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = server.0.wait().unwrap();
+    let status = server.terminate();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
-    drop(server);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&directory);
 }
 
 #[tokio::test]
@@ -204,15 +152,17 @@ async fn postgres_clock_tick_reaches_due_rungs_once() {
 /// `obliged clock due` and `obliged clock tick --now`, on a store an in-process app filled with
 /// the same master key and the default (`standard`) policy.
 async fn clock_tick_from_the_command_line(backend: Backend) {
-    let directory = std::env::temp_dir().join(format!("obliged-clock-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&directory).unwrap();
+    // The installation's master key, shared with an in-process app that owns the store.
+    let mut installation = Installation::new("");
     let master_key =
-        obliged_storage::MasterKey::load_or_create(&directory.join("master.key")).unwrap();
+        obliged_storage::MasterKey::load_or_create(&installation.directory.join("master.key"))
+            .unwrap();
     let policy = obliged::policy::load("standard").unwrap();
     let Some(app) = crate::support::TestApp::start_keyed(backend, policy, master_key).await else {
         return;
     };
-    let url = app.store.url.clone();
+    installation.database_url = app.store.url.clone();
+    let run = |args: &[&str]| installation.run(args);
     // Monday 2 March 2026, 09:00 UTC: a callback promised for Tuesday 12:00.
     let id = app.file().await;
     app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
@@ -225,21 +175,13 @@ async fn clock_tick_from_the_command_line(backend: Backend) {
     .await;
 
     // The standard ladder warns the promiser eight business hours before: Monday 12:00.
-    let due =
-        run(obliged(&directory, &url).args(["clock", "due", "--now", "2026-03-02T11:59:00Z"]));
+    let due = run(&["clock", "due", "--now", "2026-03-02T11:59:00Z"]);
     assert!(due.contains("0 rung(s) due"), "{due}");
-    let due =
-        run(obliged(&directory, &url).args(["clock", "due", "--now", "2026-03-02T12:00:00Z"]));
+    let due = run(&["clock", "due", "--now", "2026-03-02T12:00:00Z"]);
     assert!(due.contains(&id) && due.contains("1 rung(s) due"), "{due}");
 
     // Wednesday: the warning and the breach are both due, and are reached in order.
-    let ticked = run(obliged(&directory, &url).args([
-        "clock",
-        "tick",
-        "--now",
-        "2026-03-04T10:00:00Z",
-        "--json",
-    ]));
+    let ticked = run(&["clock", "tick", "--now", "2026-03-04T10:00:00Z", "--json"]);
     let tick: Value = serde_json::from_str(&ticked).expect("JSON");
     let rungs: Vec<(u64, &str)> = tick["reached"]
         .as_array()
@@ -257,8 +199,7 @@ async fn clock_tick_from_the_command_line(backend: Backend) {
         [(1, "2026-03-02T12:00:00Z"), (2, "2026-03-03T12:00:00Z")],
         "{ticked}"
     );
-    let again =
-        run(obliged(&directory, &url).args(["clock", "tick", "--now", "2026-03-04T10:00:00Z"]));
+    let again = run(&["clock", "tick", "--now", "2026-03-04T10:00:00Z"]);
     assert!(again.contains("0 rung(s) reached"), "{again}");
     let state = app
         .get(&format!("/api/complaints/{id}"), &app.agent)

@@ -2,10 +2,10 @@
 //! `min_position`, and recovery from a projector that dies in the middle of a batch.
 
 use axum::http::StatusCode;
-use obliged_storage::{Database, ProjectionError, Projector};
+use obliged_storage::{ProjectionError, Projector};
 use serde_json::{json, Value};
 
-use crate::support::{for_each_store, hours, promise_id, Backend, TestApp, TestStore};
+use crate::support::{for_each_store, hours, promise_id, read_model_rows, Backend, TestApp};
 
 for_each_store!(
     lists_queues_and_counters_follow_the_ledger,
@@ -156,34 +156,6 @@ async fn lists_queues_and_counters_follow_the_ledger(backend: Backend) {
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
-/// Every read-model row, in a stable order, to compare two projections.
-async fn read_models(store: &TestStore) -> Vec<String> {
-    let queries = [
-        "SELECT complaint_id || '|' || status || '|' || coalesce(owner, '-') || '|' || \
-         coalesce(CAST(next_due_at AS text), '-') || '|' || CAST(open_promises AS text) || '|' || \
-         CAST(open_obligations AS text) || '|' || escalations || '|' || CAST(position AS text) \
-         FROM rm_complaints ORDER BY complaint_id",
-        "SELECT complaint_id || '|' || kind || '|' || item_id || '|' || owner || '|' || \
-         CAST(due_at AS text) FROM rm_work_items ORDER BY complaint_id, kind, item_id",
-        "SELECT complaint_id || '|' || promise_id || '|' || status || '|' || CAST(due_at AS text) \
-         FROM rm_open_promises ORDER BY complaint_id, promise_id",
-        "SELECT complaint_id || '|' || owner || '|' || CAST(open_complaints AS text) || '|' || \
-         CAST(promises_kept_on_time AS text) || '|' || CAST(promises_broken AS text) \
-         FROM rm_owner_counts ORDER BY complaint_id, owner",
-    ];
-    let mut rows = Vec::new();
-    for query in queries {
-        let mut table: Vec<String> = match &store.database {
-            Database::Sqlite(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
-            Database::Postgres(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
-        }
-        .unwrap();
-        rows.push(format!("-- {} rows", table.len()));
-        rows.append(&mut table);
-    }
-    rows
-}
-
 async fn a_projector_killed_mid_batch_converges_to_a_full_rebuild(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
@@ -223,12 +195,12 @@ async fn a_projector_killed_mid_batch_converges_to_a_full_rebuild(backend: Backe
     let restarted = Projector::new(app.store.database.clone(), ledger.clone());
     let head = ledger.head_position().await.unwrap();
     assert_eq!(restarted.catch_up().await.unwrap(), head);
-    let caught_up = read_models(&app.store).await;
+    let caught_up = read_model_rows(&app.store.database).await;
     assert!(caught_up.contains(&"-- 6 rows".to_owned()), "{caught_up:?}");
 
     let rebuilt = Projector::new(app.store.database.clone(), ledger);
     assert_eq!(rebuilt.rebuild().await.unwrap(), head);
-    assert_eq!(read_models(&app.store).await, caught_up);
+    assert_eq!(read_model_rows(&app.store.database).await, caught_up);
 }
 
 async fn projections_report_their_position_and_lag(backend: Backend) {

@@ -25,3 +25,5 @@ mod webhooks;
 mod clock;
 // The real binary: token creation, serve, complaint show, graceful shutdown.
 mod binary;
+// Crashes and outages: the binary killed under load; PostgreSQL stopped under load (heavy).
+mod crash;

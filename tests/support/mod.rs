@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 use uuid::Uuid;
 
+pub mod server;
+
 pub(crate) use obliged_storage::for_each_store;
 pub use obliged_storage::testing::{Backend, TestStore};
 
@@ -75,6 +77,43 @@ pub async fn event_count(store: &TestStore, complaint_id: &str) -> i64 {
         }
     }
     .expect("count events")
+}
+
+/// A number read straight from the database (`SELECT count(*) …`).
+pub async fn scalar(database: &Database, query: &str) -> i64 {
+    match database {
+        Database::Sqlite(pool) => sqlx::query_scalar(query).fetch_one(pool).await,
+        Database::Postgres(pool) => sqlx::query_scalar(query).fetch_one(pool).await,
+    }
+    .unwrap_or_else(|error| panic!("{query}: {error}"))
+}
+
+/// Every read-model row, in a stable order, to compare two projections.
+pub async fn read_model_rows(database: &Database) -> Vec<String> {
+    let queries = [
+        "SELECT complaint_id || '|' || status || '|' || coalesce(owner, '-') || '|' || \
+         coalesce(CAST(next_due_at AS text), '-') || '|' || CAST(open_promises AS text) || '|' || \
+         CAST(open_obligations AS text) || '|' || escalations || '|' || CAST(position AS text) \
+         FROM rm_complaints ORDER BY complaint_id",
+        "SELECT complaint_id || '|' || kind || '|' || item_id || '|' || owner || '|' || \
+         CAST(due_at AS text) FROM rm_work_items ORDER BY complaint_id, kind, item_id",
+        "SELECT complaint_id || '|' || promise_id || '|' || status || '|' || CAST(due_at AS text) \
+         FROM rm_open_promises ORDER BY complaint_id, promise_id",
+        "SELECT complaint_id || '|' || owner || '|' || CAST(open_complaints AS text) || '|' || \
+         CAST(promises_kept_on_time AS text) || '|' || CAST(promises_broken AS text) \
+         FROM rm_owner_counts ORDER BY complaint_id, owner",
+    ];
+    let mut rows = Vec::new();
+    for query in queries {
+        let mut table: Vec<String> = match database {
+            Database::Sqlite(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
+            Database::Postgres(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
+        }
+        .expect("read-model rows");
+        rows.push(format!("-- {} rows", table.len()));
+        rows.append(&mut table);
+    }
+    rows
 }
 
 /// The moment every test starts at.

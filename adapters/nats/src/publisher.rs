@@ -32,8 +32,6 @@ use tokio::sync::{watch, Mutex};
 use crate::error::NatsError;
 use crate::settings::{pattern_covers, NatsSettings};
 
-/// How long one JetStream API request or publish ack may take before it counts as failed.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The first pause after a failed step; it doubles up to [`MAX_BACKOFF`] while failures repeat.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -92,7 +90,7 @@ impl NatsPublisher {
             .connect(settings.url.as_str())
             .await?;
         let jetstream = jetstream::ContextBuilder::new()
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(settings.request_timeout)
             .build(client);
         let publisher = Self {
             checkpoint_name: settings.checkpoint_name(),

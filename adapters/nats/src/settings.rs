@@ -24,6 +24,8 @@ pub const DEFAULT_BATCH: usize = 1_000;
 /// How often the running publisher looks at the ledger when nothing woke it: commands run by
 /// other processes move the head without this process hearing of it.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long one JetStream API request or publish ack may take before it counts as failed.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything the publisher needs to know, already parsed and typed by the binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,10 @@ pub struct NatsSettings {
     /// How often [`NatsPublisher::run`](crate::NatsPublisher::run) looks at the ledger without
     /// being woken.
     pub poll_interval: Duration,
+    /// How long a JetStream API request or a publish's ack may take before it counts as failed.
+    /// While NATS is unreachable, this is how long a step waits before it gives up and backs
+    /// off; what was acknowledged before stays checkpointed.
+    pub request_timeout: Duration,
 }
 
 impl NatsSettings {
@@ -57,6 +63,7 @@ impl NatsSettings {
             in_flight: DEFAULT_IN_FLIGHT,
             batch: DEFAULT_BATCH,
             poll_interval: DEFAULT_POLL_INTERVAL,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 
@@ -99,6 +106,9 @@ impl NatsSettings {
         }
         if self.poll_interval.is_zero() {
             return invalid("the poll interval must be longer than zero".to_owned());
+        }
+        if self.request_timeout.is_zero() {
+            return invalid("the request timeout must be longer than zero".to_owned());
         }
         Ok(())
     }
@@ -205,6 +215,10 @@ mod tests {
         });
         variants.push(NatsSettings {
             poll_interval: Duration::ZERO,
+            ..base.clone()
+        });
+        variants.push(NatsSettings {
+            request_timeout: Duration::ZERO,
             ..base.clone()
         });
         for settings in variants {

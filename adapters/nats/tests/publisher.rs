@@ -2,7 +2,8 @@
 //! consumer once and in order across restarts and a crash between publish and checkpoint;
 //! subjects name the complaint and event type; bodies carry no personal data; status reports the
 //! lag; the running worker follows the ledger and stops on shutdown; the stream is checked and,
-//! when deleted, created again.
+//! when deleted, created again; publishing resumes from the checkpoint after NATS was
+//! unreachable for a while.
 
 mod support;
 
@@ -13,9 +14,10 @@ use obliged_nats::{NatsError, NatsSettings, NatsStatus};
 use obliged_storage::Checkpoints;
 use serde_json::json;
 
+use support::proxy::Proxy;
 use support::{
-    drain, for_each_store, is_server_store_race, ledger_entries, receive, Backend, Fixture,
-    Received, CUSTOMER_EMAIL, CUSTOMER_NAME, CUSTOMER_PHONE, DESCRIPTION, PATIENCE,
+    drain, for_each_store, is_server_store_race, ledger_entries, nats_url, receive, Backend,
+    Fixture, Received, CUSTOMER_EMAIL, CUSTOMER_NAME, CUSTOMER_PHONE, DESCRIPTION, PATIENCE,
 };
 
 for_each_store!(
@@ -25,6 +27,7 @@ for_each_store!(
     the_running_publisher_follows_the_ledger_and_stops_on_shutdown,
     a_deleted_stream_is_created_again_and_a_foreign_one_is_refused,
     an_entry_the_stream_refuses_holds_back_every_entry_after_it,
+    publishing_resumes_from_the_checkpoint_once_nats_is_back,
 );
 
 /// The positions of the received messages, checking that each body is its ledger entry.
@@ -444,6 +447,76 @@ async fn an_entry_the_stream_refuses_holds_back_every_entry_after_it(backend: Ba
         head - acknowledged
     );
     received.extend(drain(&consumer).await);
+    assert_eq!(
+        positions(&fixture, &received).await,
+        (1..=head).collect::<Vec<_>>()
+    );
+    assert_eq!(fixture.stream_messages().await, head);
+}
+
+async fn publishing_resumes_from_the_checkpoint_once_nats_is_back(backend: Backend) {
+    let Some(mut fixture) = Fixture::start(backend).await else {
+        return;
+    };
+    // The publisher reaches NATS only through a proxy the test takes down and brings back.
+    let mut proxy = Proxy::down(&nats_url());
+    fixture.settings.url = proxy.url.clone();
+    // An ack that does not come within a second counts as failed, so that a step against an
+    // unreachable server gives up quickly.
+    fixture.settings.request_timeout = Duration::from_secs(1);
+    let complaint = fixture.file().await;
+    fixture.contact(complaint, "First call").await;
+
+    // Unreachable at start-up: connecting fails (the binary's worker retries it).
+    let refused = fixture.publisher_with(fixture.settings.clone()).await;
+    assert!(
+        matches!(refused, Err(NatsError::Connect(_))),
+        "{:?}",
+        refused.err()
+    );
+
+    proxy.up();
+    let publisher = fixture.publisher().await;
+    let published = fixture.settled_head().await;
+    assert_eq!(publisher.tick(1_000).await.unwrap(), published as usize);
+
+    // NATS goes away: a step fails, and the checkpoint stays at what JetStream acknowledged.
+    proxy.cut().await;
+    for call in 0..3 {
+        fixture.contact(complaint, &format!("Call {call}")).await;
+    }
+    let failed = publisher.tick(1_000).await;
+    assert!(failed.is_err(), "a step without NATS: {failed:?}");
+    assert_eq!(publisher.status().await.unwrap().checkpoint, published);
+    let another = fixture.file().await;
+    fixture.contact(another, "Anyone there?").await;
+    let head = fixture.settled_head().await;
+
+    // Back: steps resume from the checkpoint until they reach the head. Until the client has
+    // reconnected a step may still fail; each failure takes the request timeout, no longer.
+    proxy.up();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut failures = Vec::new();
+    while publisher.status().await.unwrap().checkpoint < head {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "publishing did not resume within {PATIENCE:?}: {failures:?}"
+        );
+        if let Err(error) = publisher.tick(1_000).await {
+            failures.push(error.to_string());
+        }
+    }
+    assert_eq!(publisher.status().await.unwrap().checkpoint, head);
+    eprintln!(
+        "publishing resumed after {} failed step(s) once NATS was back",
+        failures.len()
+    );
+
+    // The stream holds every entry once, in ledger order, each with Nats-Msg-Id = its position:
+    // nothing skipped across the outage, and entries sent before it was noticed (or sent again
+    // after) are either stored in their place or dropped as duplicates.
+    let consumer = fixture.consumer().await;
+    let received = drain(&consumer).await;
     assert_eq!(
         positions(&fixture, &received).await,
         (1..=head).collect::<Vec<_>>()

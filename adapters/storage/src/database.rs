@@ -34,6 +34,27 @@ pub enum DatabaseError {
     Query(#[from] sqlx::Error),
 }
 
+/// Whether `error` says the database cannot serve right now — it is unreachable, starting up,
+/// shutting down, or cut the connection off (a restart, a failover) — rather than that the
+/// request or the data is at fault. Callers answer it with "unavailable, retry shortly"
+/// (HTTP 503) and workers simply try again.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's SQLSTATE classes: 08 connection exception; 57P01 admin shutdown (a
+        // fast or smart stop ends every session with it), 57P02 crash shutdown, 57P03 cannot
+        // connect now (starting up or shutting down); 53300 too many connections.
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
     Sqlite,
@@ -111,6 +132,91 @@ impl Database {
         match self {
             Self::Sqlite(pool) => pool.close().await,
             Self::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A database error that carries nothing but a SQLSTATE, as PostgreSQL sends them, for tests
+/// of how errors are classified.
+#[cfg(test)]
+pub(crate) mod sqlstate {
+    use std::borrow::Cow;
+
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl std::fmt::Display for Sqlstate {
+        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(formatter, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl sqlx::error::DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    pub(crate) fn error(code: &'static str) -> sqlx::Error {
+        sqlx::Error::Database(Box::new(Sqlstate(code)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_unavailable;
+    use super::sqlstate::error as database;
+
+    #[test]
+    fn a_database_that_is_away_or_going_away_is_unavailable() {
+        // What a fast shutdown sends every session, what a starting server answers, a refused
+        // or dropped connection, and a pool that could not get a connection in time.
+        for error in [
+            database("57P01"),
+            database("57P02"),
+            database("57P03"),
+            database("53300"),
+            database("08006"),
+            database("08001"),
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+            sqlx::Error::Io(std::io::ErrorKind::UnexpectedEof.into()),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            assert!(is_unavailable(&error), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn faults_of_the_request_or_the_data_are_not() {
+        // A unique violation, a missing table, a syntax error, SQLite's constraint code, and
+        // a row that does not decode.
+        for error in [
+            database("23505"),
+            database("42P01"),
+            database("42601"),
+            database("1555"),
+            sqlx::Error::RowNotFound,
+            sqlx::Error::ColumnNotFound("position".into()),
+        ] {
+            assert!(!is_unavailable(&error), "{error:?}");
         }
     }
 }

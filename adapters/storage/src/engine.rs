@@ -68,12 +68,10 @@ impl From<VaultError> for EngineError {
 }
 
 fn database_error(error: sqlx::Error) -> EngineError {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed => EngineError::Unavailable(error.to_string()),
-        other => EngineError::Internal(other.to_string()),
+    if crate::database::is_unavailable(&error) {
+        EngineError::Unavailable(error.to_string())
+    } else {
+        EngineError::Internal(error.to_string())
     }
 }
 
@@ -564,5 +562,30 @@ fn open_sealed(value: &mut Value, key: Option<&KeyState>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cqrs_es::AggregateError;
+
+    use super::{store_error, EngineError};
+    use crate::database::sqlstate;
+
+    #[test]
+    fn a_session_cut_off_under_a_command_is_unavailable_not_internal() {
+        // postgres-es and sqlite-es pass every database error but a key violation on as an
+        // unexpected error; a fast shutdown of PostgreSQL ends sessions with 57P01.
+        let cut_off = AggregateError::UnexpectedError(Box::new(sqlstate::error("57P01")));
+        assert!(matches!(store_error(cut_off), EngineError::Unavailable(_)));
+        let missing_table = AggregateError::UnexpectedError(Box::new(sqlstate::error("42P01")));
+        assert!(matches!(
+            store_error(missing_table),
+            EngineError::Internal(_)
+        ));
+        let refused = AggregateError::<obliged_domain::ComplaintError>::DatabaseConnectionError(
+            Box::new(sqlx::Error::PoolTimedOut),
+        );
+        assert!(matches!(store_error(refused), EngineError::Unavailable(_)));
     }
 }

@@ -19,7 +19,7 @@ mod tokens;
 mod vault;
 
 pub use checkpoints::Checkpoints;
-pub use database::{Database, DatabaseError, StoreKind};
+pub use database::{is_unavailable, Database, DatabaseError, StoreKind};
 pub use engine::{
     entry_json, AppendedEvent, CommandOutcome, CommandRequest, Disclosure, Engine, EngineError,
     Opener, RecordedEvent, RETRY_ATTEMPTS,

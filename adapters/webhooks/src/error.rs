@@ -51,12 +51,10 @@ impl From<sqlx::Error> for WebhookError {
     fn from(error: sqlx::Error) -> Self {
         // Connection trouble is worth telling apart: the worker retries it on its next tick and
         // an HTTP layer answers it with 503 rather than 500.
-        match error {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed => Self::Unavailable(error),
-            other => Self::Database(other),
+        if obliged_storage::is_unavailable(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Database(error)
         }
     }
 }

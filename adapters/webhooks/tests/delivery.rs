@@ -12,7 +12,8 @@ use jiff::SignedDuration;
 use obliged_domain::Direction;
 use obliged_webhooks::{AttemptOutcome, NewSubscription, Start, WebhookError, WebhookSettings};
 use support::{
-    for_each_store, settings, Backend, Harness, Receiver, Script, CUSTOMER_NAME, DESCRIPTION,
+    for_each_store, settings, Backend, DownReceiver, Harness, Receiver, Script, CUSTOMER_NAME,
+    DESCRIPTION,
 };
 
 for_each_store!(
@@ -25,6 +26,7 @@ for_each_store!(
     concurrent_ticks_deliver_each_entry_once,
     run_delivers_as_entries_arrive_and_stops_on_shutdown,
     subscriptions_start_where_asked_and_can_be_removed,
+    delivery_resumes_in_order_once_an_unreachable_receiver_is_back,
 );
 
 /// Files complaints and logs contacts: at least six entries of several types.
@@ -661,4 +663,74 @@ async fn subscriptions_start_where_asked_and_can_be_removed(backend: Backend) {
         harness.webhooks.get(uuid::Uuid::now_v7()).await,
         Err(WebhookError::NotFound(_))
     ));
+}
+
+async fn delivery_resumes_in_order_once_an_unreachable_receiver_is_back(backend: Backend) {
+    let Some(harness) = Harness::start(backend, settings()).await else {
+        return;
+    };
+    // Nothing listens at the subscription's URL: every connection is refused.
+    let down = DownReceiver::reserve();
+    let created = harness.subscribe(&down.url, &[], None).await;
+    let id = created.subscription.id;
+    some_history(&harness).await;
+
+    for attempt in 1..=4u32 {
+        let report = harness.webhooks.tick().await.unwrap();
+        assert_eq!(report.attempts.len(), 1, "attempt {attempt} is due");
+        let tried = &report.attempts[0];
+        assert_eq!((tried.position, tried.number), (1, attempt));
+        let AttemptOutcome::Failed {
+            error,
+            next_attempt_at,
+        } = &tried.outcome
+        else {
+            panic!("attempt {attempt} on a refused connection: {tried:?}");
+        };
+        assert!(error.contains("could not connect"), "{error}");
+        // The subscription stays on the entry it could not deliver, and waits for the backoff.
+        let status = harness.status(id).await;
+        assert_eq!((status.position, status.attempts), (0, attempt));
+        let report = harness.webhooks.tick().await.unwrap();
+        assert!(
+            report.attempts.is_empty(),
+            "attempted before the backoff ran out"
+        );
+        harness.clock.set(*next_attempt_at);
+        // The ledger keeps growing meanwhile.
+        let complaint = harness.file().await;
+        harness.contact(complaint, Direction::Inbound, true).await;
+    }
+
+    // The receiver is back at the same address; the next due attempt resumes from the entry
+    // that failed, and everything follows in order, each entry once.
+    let receiver = down.start(Script::FailFirst(0));
+    harness.deliver_everything().await;
+    let head = harness.head().await;
+    assert!(head >= 13, "enough history to be meaningful: {head}");
+    let requests = receiver.requests();
+    assert_eq!(
+        requests
+            .iter()
+            .map(|request| (request.position(), request.accepted()))
+            .collect::<Vec<_>>(),
+        (1..=head)
+            .map(|position| (position, true))
+            .collect::<Vec<_>>(),
+        "every entry once, in ledger order, starting with the one that failed"
+    );
+    let status = harness.status(id).await;
+    assert_eq!(
+        (
+            status.position,
+            status.lag,
+            status.attempts,
+            status.dead_letters
+        ),
+        (head, 0, 0, 0)
+    );
+    assert!(status
+        .last_error
+        .expect("the refusals are remembered")
+        .contains("could not connect"));
 }

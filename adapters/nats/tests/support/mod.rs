@@ -23,6 +23,8 @@ use obliged_storage::{CommandRequest, Database, Engine, MasterKey, SEQUENCE_BATC
 use serde_json::Value;
 use uuid::Uuid;
 
+pub mod proxy;
+
 pub(crate) use obliged_storage::for_each_store;
 pub use obliged_storage::testing::{in_ci, Backend, TestStore};
 

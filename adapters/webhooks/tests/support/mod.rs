@@ -328,6 +328,17 @@ impl Receiver {
     }
 
     async fn start_with(script: Script, hold_first: Option<oneshot::Receiver<()>>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        Self::serve(listener, script, hold_first)
+    }
+
+    fn serve(
+        listener: tokio::net::TcpListener,
+        script: Script,
+        hold_first: Option<oneshot::Receiver<()>>,
+    ) -> Self {
         let state = Arc::new(ReceiverState {
             script,
             count: AtomicUsize::new(0),
@@ -335,9 +346,6 @@ impl Receiver {
             arrivals: watch::Sender::new(0),
             hold_first: Mutex::new(hold_first),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
         let url = format!("http://{}/hooks/obliged", listener.local_addr().unwrap());
         let router = Router::new()
             .route("/hooks/obliged", post(receive))
@@ -367,6 +375,32 @@ impl Receiver {
         .await
         .unwrap_or_else(|_| panic!("waited 20 s for {n} requests, got {}", self.count()))
         .expect("receiver alive");
+    }
+}
+
+/// The address of a receiver that is down: its port is bound, so nothing else can take it, but
+/// nothing listens on it, so every connection is refused until [`DownReceiver::start`].
+pub struct DownReceiver {
+    socket: tokio::net::TcpSocket,
+    pub url: String,
+}
+
+impl DownReceiver {
+    pub fn reserve() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind("127.0.0.1:0".parse().unwrap())
+            .expect("bind a port");
+        let url = format!("http://{}/hooks/obliged", socket.local_addr().unwrap());
+        Self { socket, url }
+    }
+
+    /// The receiver comes up on the same address.
+    pub fn start(self, script: Script) -> Receiver {
+        let listener = self.socket.listen(1024).expect("listen");
+        let receiver = Receiver::serve(listener, script, None);
+        assert_eq!(receiver.url, self.url);
+        receiver
     }
 }
 
