@@ -13,6 +13,7 @@ mod ledger;
 mod notifications;
 mod projections;
 mod read_models;
+mod reports;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -33,5 +34,6 @@ pub use projections::{from_micros, micros, ProjectionError, Projector, COMPLAINT
 pub use read_models::{
     ComplaintFilter, ComplaintListItem, DuePromise, OwnerCounters, QueueItem, ReadModels, FLAGS,
 };
+pub use reports::{accountability_report, ReportError, REPORT_PAGE};
 pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
 pub use vault::{MasterKey, Vault, VaultError};
