@@ -21,5 +21,7 @@ mod stream;
 mod read_models;
 // Webhook subscriptions over HTTP.
 mod webhooks;
+// Accountability reports: figures and their evidence, CSV, SVG, the CLI.
+mod reports;
 // The real binary: token creation, serve, complaint show, graceful shutdown.
 mod binary;

@@ -139,12 +139,17 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with_policy(backend, Policy::default()).await
+    }
+
+    /// The app under a policy of the test's own (a calendar, teams).
+    pub async fn start_with_policy(backend: Backend, policy: Policy) -> Option<Self> {
         let store = TestStore::create(backend).await?;
         let clock = FixedClock::new(t0());
         let state = obliged::startup::state(
             &store.database,
             &MasterKey::generate(),
-            Policy::default(),
+            policy,
             Arc::new(clock.clone()),
         );
         let token = |name: &'static str, role| {
