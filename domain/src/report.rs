@@ -546,13 +546,22 @@ impl<'p> ReportBuilder<'p> {
     pub fn push(&mut self, position: u64, complaint_id: Uuid, event: &ComplaintEvent) {
         use ComplaintEvent as E;
         self.through_position = self.through_position.max(position);
-        let track = self.complaints.entry(complaint_id).or_default();
-        let Some(at) = event_at(event).or(track.last_at) else {
-            return;
+        let at = match event_at(event) {
+            Some(at) => at,
+            // An obligation is opened by the contact just before it, at the same moment.
+            None => match self
+                .complaints
+                .get(&complaint_id)
+                .and_then(|track| track.last_at)
+            {
+                Some(at) => at,
+                None => return,
+            },
         };
         if at >= self.params.to {
             return;
         }
+        let track = self.complaints.entry(complaint_id).or_default();
         track.last_at = Some(at);
         let mark = Mark { position, at };
         match event {
