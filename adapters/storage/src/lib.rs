@@ -1,7 +1,8 @@
 //! Storage for obliged: the connection to the embedded SQLite file or to PostgreSQL, the
 //! project's own migrations, the complaint event store (cqrs-es `PersistedEventStore` over
 //! sqlite-es or postgres-es, `new_event_store` only), the sealing of personal data, API tokens,
-//! and the [`Engine`] that runs commands against them.
+//! the [`Engine`] that runs commands against them, and accountability reports read from the
+//! ledger.
 //!
 //! Nothing here reads the environment: the binary hands over typed settings.
 
