@@ -86,6 +86,9 @@ pub enum Command {
     /// ticks it by itself).
     #[command(subcommand)]
     Clock(ClockCommand),
+    /// Accountability reports rebuilt from the ledger (they hold no personal data).
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +264,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Report(command) => report(&cli.database_url, &cli.policy, command).await,
     }
 }
 
@@ -685,4 +689,85 @@ pub fn render_timeline(
         }
     }
     out
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Promises kept, late, broken, renegotiated and withdrawn; obligations; time to acknowledge
+    /// and to resolve; repeat contacts, hand-backs, escalations, reopenings and regulatory
+    /// buckets, per owner, team, promise kind, channel, category and period, as of --to. Uses
+    /// the calendar and teams of --policy.
+    Accountability(AccountabilityArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AccountabilityArgs {
+    /// Start of the range (inclusive), RFC 3339.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub from: Timestamp,
+    /// End of the range (exclusive), RFC 3339: the report shows the state as of this moment.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub to: Timestamp,
+    /// Comma-separated dimensions: owner, team, kind, channel, category, period (none: the
+    /// total only).
+    #[arg(long, value_name = "DIMENSIONS", default_value = "")]
+    pub group_by: String,
+    /// Period length: week (ISO weeks) or month, in the calendar's time zone.
+    #[arg(long, value_name = "week|month", default_value = "month", value_parser = parse_period)]
+    pub period: obliged_domain::Period,
+    /// json (every figure with its evidence), csv (one row per group) or svg (a chart of the
+    /// kept-on-time rate per owner, or per team when grouped by team).
+    #[arg(long, value_name = "json|csv|svg", default_value = "json", value_parser = parse_format)]
+    pub format: obliged_http::ReportFormat,
+    /// Leave each figure's evidence out of the JSON.
+    #[arg(long)]
+    pub no_evidence: bool,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_period(raw: &str) -> Result<obliged_domain::Period, String> {
+    obliged_domain::Period::parse(raw).map_err(|error| error.to_string())
+}
+
+fn parse_format(raw: &str) -> Result<obliged_http::ReportFormat, String> {
+    obliged_http::ReportFormat::parse(raw)
+        .ok_or_else(|| format!("unknown format {raw:?}; use json, csv or svg"))
+}
+
+async fn report(database_url: &str, policy: &str, command: ReportCommand) -> anyhow::Result<()> {
+    let ReportCommand::Accountability(args) = command;
+    let policy = crate::policy::load(policy)?;
+    let group_by = obliged_domain::Dimension::parse_list(&args.group_by).context("--group-by")?;
+    let params = obliged_domain::ReportParams::new(args.from, args.to, group_by, args.period)
+        .context("the report parameters")?;
+    let params = args
+        .format
+        .params(params)
+        .context("the report parameters")?;
+    let database = startup::connect(database_url).await?;
+    let ledger = Ledger::new(database.clone());
+    let report = async {
+        while ledger
+            .sequence(SEQUENCE_BATCH)
+            .await
+            .context("sequencing pending events")?
+            > 0
+        {}
+        obliged_storage::accountability_report(&ledger, &policy, params)
+            .await
+            .context("reading the ledger")
+    }
+    .await;
+    database.close().await;
+    let text = args.format.render(&report?, !args.no_evidence);
+    match args.output {
+        Some(path) => std::fs::write(&path, text)
+            .with_context(|| format!("writing the report to {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
 }

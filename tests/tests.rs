@@ -23,6 +23,8 @@ mod read_models;
 mod webhooks;
 // The promise clock: deadlines, ladders and the scheduler with a controllable clock.
 mod clock;
+// Accountability reports: figures and their evidence, CSV, SVG, the CLI.
+mod reports;
 // The real binary: token creation, serve, complaint show, graceful shutdown.
 mod binary;
 // Crashes and outages: the binary killed under load; PostgreSQL stopped under load (heavy).

@@ -14,6 +14,7 @@ mod event;
 mod ladder;
 mod policy;
 mod projection;
+mod report;
 mod values;
 
 pub use aggregate::{
@@ -32,6 +33,10 @@ pub use policy::{
 };
 pub use projection::{
     ComplaintRows, ComplaintSummary, DueRung, OpenPromise, OwnerContribution, WorkItem, UNASSIGNED,
+};
+pub use report::{
+    nearest_rank, AccountabilityReport, Dimension, Evidence, Figure, Group, Period, ReportBuilder,
+    ReportParams, ReportParamsError, Value, FIGURES, MAX_RANGE_DAYS, NOT_APPLICABLE,
 };
 pub use values::{
     Category, Channel, ConductKind, ConductResponse, CustomerReference, Direction, ElementName,

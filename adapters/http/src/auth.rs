@@ -26,6 +26,8 @@ pub enum Action {
     Stream,
     /// Create, inspect and remove webhook subscriptions.
     ManageWebhooks,
+    /// Read accountability reports.
+    Report,
 }
 
 impl Caller {
@@ -37,6 +39,7 @@ impl Caller {
             Action::TakeOver => matches!(role, Role::Lead | Role::Admin),
             Action::Stream => matches!(role, Role::Integration | Role::Auditor | Role::Admin),
             Action::ManageWebhooks => matches!(role, Role::Integration | Role::Admin),
+            Action::Report => matches!(role, Role::Lead | Role::Auditor | Role::Admin),
         };
         if allowed {
             Ok(())
@@ -64,6 +67,7 @@ impl Action {
             Self::TakeOver => "take complaints over",
             Self::Stream => "read the event stream",
             Self::ManageWebhooks => "manage webhooks",
+            Self::Report => "read accountability reports",
         }
     }
 }

@@ -9,6 +9,8 @@ mod decode;
 mod error;
 mod feed;
 mod reads;
+mod report_formats;
+mod reports;
 mod view;
 mod webhooks;
 
@@ -33,6 +35,7 @@ use uuid::Uuid;
 pub use auth::{Action, Caller};
 pub use decode::BODY_LIMIT;
 pub use error::ApiError;
+pub use report_formats::{chart_series, json_report, ReportFormat};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -58,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/queues/{owner}", get(reads::queue))
         .route("/api/counters", get(reads::counters))
         .route("/api/projections", get(reads::projections))
+        .route("/api/reports/accountability", get(reports::accountability))
         .route(
             "/api/webhooks",
             post(webhooks::subscribe).get(webhooks::list),
@@ -299,6 +303,7 @@ mod tests {
             ("/api/queues/{owner}", "get"),
             ("/api/counters", "get"),
             ("/api/projections", "get"),
+            ("/api/reports/accountability", "get"),
             ("/api/webhooks", "post"),
             ("/api/webhooks", "get"),
             ("/api/webhooks/{id}", "get"),

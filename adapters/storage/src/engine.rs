@@ -197,6 +197,11 @@ impl Engine {
         &self.0.ledger
     }
 
+    /// The policy commands are decided under (its calendar and teams also shape reports).
+    pub fn policy(&self) -> &obliged_domain::Policy {
+        &self.0.services.policy
+    }
+
     /// The ledger position of a committed event. Sequencing failures are logged, not returned:
     /// the command is committed whatever happens here.
     async fn position(&self, complaint_id: &str, sequence: u64) -> Option<u64> {

@@ -1,7 +1,8 @@
 //! Storage for obliged: the connection to the embedded SQLite file or to PostgreSQL, the
 //! project's own migrations, the complaint event store (cqrs-es `PersistedEventStore` over
 //! sqlite-es or postgres-es, `new_event_store` only), the sealing of personal data, API tokens,
-//! and the [`Engine`] that runs commands against them.
+//! the [`Engine`] that runs commands against them, and accountability reports read from the
+//! ledger.
 //!
 //! Nothing here reads the environment: the binary hands over typed settings.
 
@@ -13,6 +14,7 @@ mod ledger;
 mod notifications;
 mod projections;
 mod read_models;
+mod reports;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -34,5 +36,6 @@ pub use read_models::{
     ComplaintFilter, ComplaintListItem, DuePromise, DueRungRow, OwnerCounters, QueueItem,
     ReadModels, FLAGS,
 };
+pub use reports::{accountability_report, ReportError, REPORT_PAGE};
 pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
 pub use vault::{MasterKey, Vault, VaultError};
