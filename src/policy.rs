@@ -61,8 +61,14 @@ mod tests {
     #[test]
     fn the_readme_example_is_a_valid_policy() {
         let readme = include_str!("../README.md");
-        let section = readme.find("## The promise clock").expect("the README has the section");
-        let start = section + readme[section..].find("```toml\n").expect("it shows a policy") + 8;
+        let section = readme
+            .find("## The promise clock")
+            .expect("the README has the section");
+        let start = section
+            + readme[section..]
+                .find("```toml\n")
+                .expect("it shows a policy")
+            + 8;
         let length = readme[start..].find("```").expect("closed block");
         let policy = parse(&readme[start..start + length]).unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(policy.regime, Regime::Kifid);
