@@ -341,7 +341,7 @@ fn complaint_reopened() -> ComplaintEvent {
 }
 
 /// One sample of every variant, in declaration order.
-fn every_variant() -> Vec<ComplaintEvent> {
+pub(crate) fn every_variant() -> Vec<ComplaintEvent> {
     vec![
         complaint_filed(),
         contact_logged(),

@@ -34,3 +34,5 @@ pub use values::{
 mod aggregate_tests;
 #[cfg(test)]
 mod event_snapshots;
+#[cfg(test)]
+mod properties;
