@@ -9,6 +9,8 @@ mod auth;
 mod decode;
 mod error;
 mod feed;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod reads;
 mod server;
 mod view;
