@@ -11,6 +11,10 @@ mod support;
 mod lifecycle;
 // Bad input: each malformed request gets its problem and changes nothing.
 mod bad_input;
+// Hostile requests over HTTP and TCP: huge, deep, slow, flooding, SQL-looking, wrong role.
+mod hostile;
+// The fuzz corpus and seeded mutations of it through the fuzz harness, on the stable toolchain.
+mod fuzz_corpus;
 // Concurrency, idempotency, and commands that outlive their client.
 mod concurrency;
 // Tokens, roles, and personal data sealed at rest.

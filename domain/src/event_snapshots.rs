@@ -451,7 +451,7 @@ fn rung_reached() -> ComplaintEvent {
 }
 
 /// One sample of every variant, in declaration order.
-fn every_variant() -> Vec<ComplaintEvent> {
+pub(crate) fn every_variant() -> Vec<ComplaintEvent> {
     vec![
         complaint_filed(),
         contact_logged(),

@@ -50,3 +50,5 @@ mod aggregate_tests;
 mod clock_tests;
 #[cfg(test)]
 mod event_snapshots;
+#[cfg(test)]
+mod properties;

@@ -241,6 +241,9 @@ impl From<PlainText> for String {
 
 /// Text that is not about the customer and may be stored in clear, such as the legal explanation
 /// attached to a non-negotiable element. Never use it for anything a customer wrote or said.
+///
+/// It may not contain U+0000: it is stored as it is in the event JSON, and PostgreSQL cannot
+/// store that character in JSON (free text is sealed first, so it can).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PublicText(String);
@@ -251,6 +254,12 @@ impl PublicText {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if raw.trim().is_empty() {
             return Err(InvalidValue::new("text", "must not be empty"));
+        }
+        if raw.contains('\0') {
+            return Err(InvalidValue::new(
+                "text",
+                "must not contain the NUL character (U+0000)",
+            ));
         }
         if raw.len() > Self::MAX_BYTES {
             return Err(InvalidValue::new(
@@ -411,6 +420,15 @@ mod tests {
             format!("{:?}", PlainText::parse("secret").unwrap()),
             "PlainText(..)"
         );
+    }
+
+    #[test]
+    fn public_text_is_storable_in_clear() {
+        assert!(PublicText::parse("Set by law; see art. 7:17 BW.").is_ok());
+        assert!(PublicText::parse("a\0b").is_err());
+        assert!(PublicText::parse(&"x".repeat(PublicText::MAX_BYTES + 1)).is_err());
+        // Free text is sealed before it is stored, so it may hold any character.
+        assert!(PlainText::parse("a\0b").is_ok());
     }
 
     #[test]

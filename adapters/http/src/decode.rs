@@ -1,9 +1,13 @@
 //! Decoding request bodies into commands, with a precise problem for each way a body can be
-//! wrong: not JSON, no `type`, an unknown command, a missing, unknown or invalid field.
+//! wrong: not sent as JSON, too large, not JSON, no `type`, an unknown command, a missing,
+//! unknown or invalid field.
+//!
+//! Decoding is bounded work whatever the body: it is at most [`BODY_LIMIT`] bytes, and
+//! serde_json refuses nesting deeper than 128.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use obliged_domain::{Category, Channel, ComplaintCommand, Customer, PlainText};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -24,7 +28,19 @@ pub struct NewComplaint {
     pub description: PlainText,
 }
 
-pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+/// The body of a request that must be JSON: refused unless its `Content-Type` says
+/// `application/json` (parameters such as `charset=utf-8` allowed), or when too large.
+pub fn body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE);
+    let essence = content_type
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::trim);
+    if !essence.is_some_and(|essence| essence.eq_ignore_ascii_case("application/json")) {
+        return Err(ApiError::UnsupportedMediaType {
+            found: content_type.map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        });
+    }
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge { limit: BODY_LIMIT }
@@ -74,6 +90,10 @@ fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
 /// The top-level field that makes `value` fail with `message`. Internally tagged enums (the
 /// commands) lose serde's field path, so the field is found by removing each in turn: an
 /// invalid value fails as soon as it is read, so only removing the culprit changes the error.
+///
+/// Every type decoded here denies unknown fields, and an unknown field fails as soon as it is
+/// read, so only the few known fields can come before the culprit: the search stays linear in
+/// the size of the body.
 fn culprit<T: DeserializeOwned>(value: &Value, message: &str) -> Option<String> {
     let object = value.as_object()?;
     object
@@ -125,7 +145,36 @@ pub fn command(bytes: &[u8]) -> Result<ComplaintCommand<PlainText>, ApiError> {
             ))
         }
     }
-    typed(value)
+    let command: ComplaintCommand<PlainText> = typed(value.clone())?;
+    refuse_ignored_fields(&value, &command)?;
+    Ok(command)
+}
+
+/// Refuses a field that decoding ignored. serde does not apply `deny_unknown_fields` to the
+/// unit variants of an internally tagged enum, so `{"type":"Close","force":true}` decodes as
+/// `Close`; every field of a decoded command is in its serialization (absent options as
+/// `null`), so a field of the body that is not there was ignored.
+fn refuse_ignored_fields(
+    value: &Value,
+    command: &ComplaintCommand<PlainText>,
+) -> Result<(), ApiError> {
+    let known = serde_json::to_value(command)
+        .map_err(|error| ApiError::Internal(format!("a decoded command re-encodes: {error}")))?;
+    let ignored = value
+        .as_object()
+        .into_iter()
+        .flat_map(|fields| fields.keys())
+        .find(|field| known.get(field.as_str()).is_none());
+    match ignored {
+        Some(field) => Err(ApiError::bad_request(
+            "unknown-field",
+            format!(
+                "unknown field `{field}`: {} takes no such field",
+                command.name()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn validate_customer(customer: &Customer<PlainText>) -> Result<(), ApiError> {
@@ -197,6 +246,15 @@ mod tests {
         assert_eq!(
             slug(command(b"{\"type\":\"AssignOwner\",\"owner\":\"a b\"}")),
             "invalid-field"
+        );
+        // Commands without fields refuse them too (serde alone would ignore them).
+        assert_eq!(
+            slug(command(b"{\"type\":\"Close\",\"force\":true}")),
+            "unknown-field"
+        );
+        assert_eq!(
+            slug(command(b"{\"type\":\"AcceptHandover\",\"to\":\"bob\"}")),
+            "unknown-field"
         );
     }
 

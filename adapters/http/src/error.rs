@@ -18,6 +18,16 @@ pub enum ApiError {
     PayloadTooLarge {
         limit: usize,
     },
+    /// A body sent as anything but `application/json`.
+    UnsupportedMediaType {
+        found: Option<String>,
+    },
+    /// A known path asked with a method it does not answer.
+    MethodNotAllowed,
+    /// The request (its body included) took longer than the server allows.
+    RequestTimeout {
+        limit: std::time::Duration,
+    },
     Unauthorized,
     Forbidden {
         detail: String,
@@ -58,6 +68,21 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "Request body too large",
+            ),
+            Self::UnsupportedMediaType { .. } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            Self::RequestTimeout { .. } => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request took too long",
             ),
             Self::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -120,6 +145,20 @@ impl ApiError {
             Self::PayloadTooLarge { limit } => {
                 format!("the request body exceeds the limit of {limit} bytes")
             }
+            Self::UnsupportedMediaType { found: Some(found) } => {
+                format!("send the body as application/json, not {found:?}")
+            }
+            Self::UnsupportedMediaType { found: None } => {
+                "send the body as application/json (the Content-Type header is missing)".to_owned()
+            }
+            Self::MethodNotAllowed => {
+                "this path does not answer that method; see /api/openapi.json".to_owned()
+            }
+            Self::RequestTimeout { limit } => format!(
+                "the request was not received and answered within {} seconds; a command that \
+                 was already accepted still completes, so retry with the same Idempotency-Key",
+                limit.as_secs_f64()
+            ),
             Self::Unauthorized => "send an API token as `Authorization: Bearer <token>`".to_owned(),
             Self::Refused(error) => error.to_string(),
             Self::Internal(_) => "the error was logged; retry later or contact the operator".into(),
@@ -207,6 +246,10 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable { .. } | Self::Conflict { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::RequestTimeout { .. } => {
+                // The rest of the body may still be on its way: do not read it as a new request.
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ => {}
         }

@@ -2,24 +2,30 @@
 //! commands, and problem+json errors. Handlers do no business logic: they decode, check the
 //! role, and hand the command to the storage [`Engine`](obliged_storage::Engine).
 //!
-//! [`serve`] takes an already-bound listener and a shutdown future, so tests can bind port 0.
+//! [`serve`] takes an already-bound listener and a shutdown future, so tests can bind port 0;
+//! [`ServerLimits`] bound how long a client may take to send a request.
 
 mod auth;
 mod decode;
 mod error;
 mod feed;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod reads;
 mod report_formats;
 mod reports;
+mod server;
 mod view;
 mod webhooks;
 
-use std::future::Future;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,7 +34,6 @@ use obliged_domain::ComplaintCommand;
 use obliged_storage::{CommandOutcome, CommandRequest, Database, Engine, Tokens};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
@@ -36,6 +41,7 @@ pub use auth::{Action, Caller};
 pub use decode::BODY_LIMIT;
 pub use error::ApiError;
 pub use report_formats::{chart_series, json_report, ReportFormat};
+pub use server::{serve, serve_with, ServerLimits};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -53,7 +59,13 @@ pub struct AppState {
 /// The OpenAPI description of this API, served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
+/// The API with the default [`ServerLimits`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, ServerLimits::default())
+}
+
+/// The API; every request must be answered within `limits.request_timeout`.
+pub fn router_with(state: AppState, limits: ServerLimits) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/api/openapi.json", get(openapi))
@@ -81,25 +93,40 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(feed::page))
         .route("/api/events/stream", get(feed::stream))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(refuse_declared_oversize))
+        .layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            deadline,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let stopping = state.shutdown.clone();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // End the event streams, or graceful shutdown would wait for them forever.
-            stopping.send_replace(true);
-        })
-        .await
+/// Answers 413 to a body declared larger than [`BODY_LIMIT`] before reading any of it. (A body
+/// without a declared length is cut off by `DefaultBodyLimit` once it passes the limit.)
+async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return ApiError::PayloadTooLarge { limit: BODY_LIMIT }.into_response();
+    }
+    next.run(request).await
+}
+
+/// Answers 408 when a request, its body included, is not answered within `limit`: a client
+/// that sends half a body and stalls must not hold a connection and a task forever. Only the
+/// wait for the response head is bounded, so event streams keep flowing. A command already
+/// handed to the engine runs to completion in its own task whatever happens here.
+async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::RequestTimeout { limit }.into_response(),
+    }
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -127,6 +154,25 @@ async fn not_found() -> ApiError {
     ApiError::NotFound {
         slug: "not-found",
         detail: "no such endpoint; see /api/openapi.json".into(),
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// The one parameter of a route's path, as text. Axum's `Path` answers a parameter that is not
+/// UTF-8 once percent-decoded (`%FF`) with a plain-text 400; this answers with a problem.
+pub(crate) struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| Self(value))
+            .map_err(|rejection| ApiError::bad_request("invalid-path", rejection.body_text()))
     }
 }
 
@@ -196,7 +242,7 @@ async fn file_complaint(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Command)?;
-    let complaint = decode::new_complaint(&decode::body(body)?)?;
+    let complaint = decode::new_complaint(&decode::body(&headers, body)?)?;
     let command = ComplaintCommand::FileComplaint {
         customer: complaint.customer,
         channel: complaint.channel,
@@ -224,13 +270,13 @@ async fn file_complaint(
 async fn run_command(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Command)?;
     let id = complaint_id(&id)?;
-    let command = decode::command(&decode::body(body)?)?;
+    let command = decode::command(&decode::body(&headers, body)?)?;
     if matches!(command, ComplaintCommand::TakeOver { .. }) {
         caller.require(Action::TakeOver)?;
     }
@@ -251,7 +297,7 @@ struct AsOfQuery {
 async fn show_complaint(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     query: Result<Query<AsOfQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Read)?;
@@ -276,7 +322,7 @@ async fn show_complaint(
 async fn history(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Read)?;
     let id = complaint_id(&id)?;

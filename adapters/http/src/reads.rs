@@ -2,16 +2,17 @@
 //! and the projectors' positions. Each accepts `min_position` (a ledger position from a command
 //! response) and answers only once the read models include it, or 503 with `Retry-After`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use obliged_domain::{Category, Channel, CustomerReference, Owner};
 use obliged_storage::{ComplaintFilter, FLAGS};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
-use crate::AppState;
+use crate::{AppState, PathParam};
 
 /// Steps the projector may take while a reader waits for its own write.
 const READ_YOUR_WRITES_STEPS: usize = 200;
@@ -21,6 +22,26 @@ const MAX_LIMIT: u32 = 500;
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
     ApiError::Unavailable {
         detail: error.to_string(),
+    }
+}
+
+/// A filter on a value of the domain. Text that cannot be such a value (`a b`, or text with
+/// U+0000, which PostgreSQL cannot even compare) would match nothing, so it is refused as a bad
+/// query instead of being sent to the database.
+fn domain_value<T, E: std::fmt::Display>(
+    name: &str,
+    raw: Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    match parse(&raw) {
+        Ok(_) => Ok(Some(raw)),
+        Err(error) => Err(ApiError::bad_request(
+            "invalid-query",
+            format!("{name}: {error}"),
+        )),
     }
 }
 
@@ -127,12 +148,18 @@ pub async fn list(
     };
     let filter = ComplaintFilter {
         status: raw.status,
-        owner: raw.owner,
-        channel: raw.channel,
-        category: raw.category,
+        owner: domain_value("owner", raw.owner, Owner::parse)?,
+        channel: domain_value("channel", raw.channel, |raw| {
+            serde_json::from_value::<Channel>(serde_json::Value::String(raw.to_owned()))
+        })?,
+        category: domain_value("category", raw.category, Category::parse)?,
         flag: raw.flag,
         overdue,
-        customer_reference: raw.customer_reference,
+        customer_reference: domain_value(
+            "customer_reference",
+            raw.customer_reference,
+            CustomerReference::parse,
+        )?,
         limit: limit(raw.limit.as_deref())?,
         offset: parse_number::<u32>("offset", raw.offset.as_deref())?.unwrap_or(0),
     };
@@ -161,10 +188,12 @@ pub struct QueueQuery {
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
-    Path(owner): Path<String>,
+    PathParam(owner): PathParam,
     raw: QueryResult<QueueQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Read)?;
+    Owner::parse(&owner)
+        .map_err(|error| ApiError::bad_request("invalid-path", error.to_string()))?;
     let raw = query(raw)?;
     let limit = limit(raw.limit.as_deref())?;
     wait_for(&state, raw.min_position.as_deref()).await?;

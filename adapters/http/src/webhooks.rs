@@ -3,8 +3,8 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use obliged_webhooks::{NewSubscription, Start, WebhookError};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::{Action, Caller};
 use crate::decode;
 use crate::error::ApiError;
-use crate::AppState;
+use crate::{AppState, PathParam};
 
 impl From<WebhookError> for ApiError {
     fn from(error: WebhookError) -> Self {
@@ -67,9 +67,10 @@ fn id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
-    let bytes = decode::body(body)?;
+    let bytes = decode::body(headers, body)?;
     serde_json::from_slice(&bytes).map_err(|error| {
         let slug = if error.is_syntax() || error.is_eof() {
             "malformed-json"
@@ -83,10 +84,11 @@ fn parse<T: serde::de::DeserializeOwned>(
 pub async fn subscribe(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
-    let body: SubscribeBody = parse(body)?;
+    let body: SubscribeBody = parse(&headers, body)?;
     let start = match &body.start {
         None => Start::Next,
         Some(serde_json::Value::String(text)) if text == "next" => Start::Next,
@@ -130,7 +132,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
     let status = state.webhooks.status(id(&raw)?).await?;
@@ -140,7 +142,7 @@ pub async fn show(
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
     let removed = state.webhooks.remove(id(&raw)?).await?;
@@ -150,11 +152,12 @@ pub async fn remove(
 pub async fn redeliver(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
-    let body: RedeliverBody = parse(body)?;
+    let body: RedeliverBody = parse(&headers, body)?;
     let id = id(&raw)?;
     state.webhooks.redeliver_from(id, body.from).await?;
     Ok(Json(state.webhooks.status(id).await?).into_response())
@@ -163,7 +166,7 @@ pub async fn redeliver(
 pub async fn dead_letters(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
     let letters = state.webhooks.dead_letters(id(&raw)?).await?;

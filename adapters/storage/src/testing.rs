@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
-use crate::database::Database;
+use crate::database::{with_pool, Database};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -115,6 +115,20 @@ impl TestStore {
             }
         }
     }
+}
+
+/// How many events the store holds: of one complaint, or of every complaint. Read straight from
+/// the table, so that a test sees anything appended by any path.
+pub async fn event_count(database: &Database, aggregate_id: Option<&str>) -> i64 {
+    with_pool!(database, pool => {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM events WHERE $1 IS NULL OR aggregate_id = $1",
+        )
+        .bind(aggregate_id)
+        .fetch_one(pool)
+        .await
+    })
+    .expect("count events")
 }
 
 fn database_url_with_name(admin_url: &str, name: &str) -> String {
