@@ -835,6 +835,11 @@ impl Complaint {
                 }])
             }
             C::RecalculateDeadlines { regime, reason } => {
+                // A resolved complaint has had its final response; new deadlines would run
+                // ladders on it.
+                if self.status == Status::Resolved {
+                    return Err(ComplaintError::AlreadyResolved);
+                }
                 let (Some(category), Some(channel), Some(filed_at)) =
                     (&self.category, self.channel, self.filed_at)
                 else {

@@ -578,6 +578,18 @@ fn resolving_during_a_pause_ends_it_and_judges_deadlines_against_their_moved_due
         Some(true)
     );
     assert_eq!(
+        case.run(
+            "lena",
+            C::RecalculateDeadlines {
+                regime: Some(Regime::Awb),
+                reason: sealed("sealed:too late"),
+            },
+            local(LONDON, "2026-06-05T11:00"),
+        ),
+        Err(ComplaintError::AlreadyResolved),
+        "a resolved complaint gets no new deadlines"
+    );
+    assert_eq!(
         case.complaint.deadlines[&DeadlineKind::Acknowledge].met,
         Some(false),
         "the acknowledgement (due Tuesday 10:00) was overdue when the clock paused at 11:00, so \

@@ -894,7 +894,9 @@ mod clock {
                 "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s \
                  WHERE n + 1 < {size}) SELECT n FROM s)"
             ),
-            Database::Postgres(_) => format!("generate_series(0, {}) AS s(n)", size - 1),
+            Database::Postgres(_) => {
+                format!("generate_series(0::bigint, {}::bigint) AS s(n)", size - 1)
+            }
         };
         let sql = format!(
             "INSERT INTO rm_due_rungs (complaint_id, subject, rung, due_at) \
