@@ -33,3 +33,5 @@ mod reports;
 mod binary;
 // Crashes and outages: the binary killed under load; PostgreSQL stopped under load (heavy).
 mod crash;
+// The benchmark binary in quick mode: every figure reported on both stores.
+mod bench;

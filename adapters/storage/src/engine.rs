@@ -262,10 +262,18 @@ impl Engine {
         request: CommandRequest,
         create_key: bool,
     ) -> Result<CommandOutcome, EngineError> {
-        let key_state = if create_key {
-            self.0.vault.create_key(complaint_id).await?
+        let aggregate_id = complaint_id.to_string();
+        // A command on an existing complaint reads its key and its history in one statement.
+        let (key_state, mut loaded) = if create_key {
+            (self.0.vault.create_key(complaint_id).await?, None)
         } else {
-            self.0.vault.key(complaint_id).await?
+            let (row, history) = self
+                .0
+                .store
+                .load_with_key(&aggregate_id)
+                .await
+                .map_err(store_error)?;
+            (self.0.vault.key_from_row(complaint_id, row)?, Some(history))
         };
         let key = match key_state {
             KeyState::Active(key) => key,
@@ -283,15 +291,17 @@ impl Engine {
             .idempotency_key
             .clone()
             .unwrap_or_else(|| Uuid::now_v7().to_string());
-        let aggregate_id = complaint_id.to_string();
 
         for attempt in 1..=RETRY_ATTEMPTS {
-            let history = self
-                .0
-                .store
-                .load_events(&aggregate_id)
-                .await
-                .map_err(store_error)?;
+            let history = match loaded.take() {
+                Some(history) => history,
+                None => self
+                    .0
+                    .store
+                    .load_events(&aggregate_id)
+                    .await
+                    .map_err(store_error)?,
+            };
             if request.idempotency_key.is_some() {
                 if let Some(outcome) = replayed(
                     complaint_id,
@@ -309,9 +319,9 @@ impl Engine {
                 current_sequence: 0,
                 current_snapshot: None,
             };
-            for envelope in &history {
+            for envelope in history {
                 context.current_sequence = envelope.sequence;
-                context.aggregate.apply(envelope.payload.clone());
+                context.aggregate.apply(envelope.payload);
             }
             let sink = EventSink::default();
             context
@@ -345,6 +355,7 @@ impl Engine {
             ]);
             match self.0.store.commit(events, context, metadata).await {
                 Ok(committed) => {
+                    self.0.ledger.note_appended();
                     let position = match committed.last() {
                         Some(last) => self.position(&aggregate_id, last.sequence as u64).await,
                         None => None,
@@ -381,15 +392,13 @@ impl Engine {
         as_of: Option<Timestamp>,
     ) -> Result<Complaint, EngineError> {
         let history = self.load(complaint_id).await?;
-        let complaint = Complaint::from_events(
-            history
-                .iter()
-                .filter(|envelope| match as_of {
-                    None => true,
-                    Some(as_of) => recorded_at(envelope).is_some_and(|at| at <= as_of),
-                })
-                .map(|envelope| &envelope.payload),
-        );
+        let mut complaint = Complaint::default();
+        for envelope in history {
+            if as_of.is_some_and(|as_of| recorded_at(&envelope).is_none_or(|at| at > as_of)) {
+                continue;
+            }
+            complaint.apply(envelope.payload);
+        }
         if complaint.status == obliged_domain::Status::NotFiled {
             return Err(EngineError::NotFound(complaint_id));
         }

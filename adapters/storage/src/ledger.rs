@@ -8,6 +8,8 @@
 //! append transaction assigned. Personal data stays sealed in the hashed bytes, so destroying a
 //! key never breaks the chain.
 
+use std::collections::{HashMap, VecDeque};
+
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tokio::sync::{watch, Mutex};
@@ -20,6 +22,9 @@ const SEQUENCER_LOCK: i64 = 0x006f_626c_6967_6564;
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// How many events one sequencer step takes at most.
 pub const SEQUENCE_BATCH: usize = 2_000;
+/// How many of the positions this process sequenced last it remembers for commands waiting on
+/// them (a few steps' worth).
+const RECENT_POSITIONS: usize = 16_384;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -149,18 +154,46 @@ pub struct Ledger {
     /// Serializes this process's sequencer steps; other processes are kept out by the database.
     sequencer: Mutex<()>,
     head: watch::Sender<u64>,
+    /// Counts this process's committed appends: a command waiting for its position behind an
+    /// older append still in flight looks again as soon as that one commits.
+    appended: watch::Sender<u64>,
+    /// The positions this process's sequencer gave most recently, so that a command waiting for
+    /// its event's position learns it without a query (and without holding the sequencer).
+    recent: std::sync::Mutex<Recent>,
+}
+
+/// A bounded map from (complaint, sequence) to ledger position, oldest forgotten first.
+#[derive(Default)]
+struct Recent {
+    positions: HashMap<(String, i64), u64>,
+    order: VecDeque<(String, i64)>,
+}
+
+impl Recent {
+    fn record(&mut self, complaint_id: &str, sequence: i64, position: u64) {
+        let key = (complaint_id.to_owned(), sequence);
+        if self.positions.insert(key.clone(), position).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > RECENT_POSITIONS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.positions.remove(&oldest);
+            }
+        }
+    }
 }
 
 const HEAD: &str =
     "SELECT position, hash, source_tx, source_seq FROM ledger ORDER BY position DESC LIMIT 1";
 const INSERT: &str = "INSERT INTO ledger (position, aggregate_type, aggregate_id, sequence, \
      source_tx, source_seq, hash, sequenced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const PG_INSERT_MANY: &str = "INSERT INTO ledger (position, aggregate_type, aggregate_id, \
-     sequence, source_tx, source_seq, hash, sequenced_at) \
+// The batch in one statement (arrays, unnested server-side), with the step's one NOTIFY.
+const PG_INSERT_MANY: &str = "WITH appended AS (INSERT INTO ledger (position, aggregate_type, \
+     aggregate_id, sequence, source_tx, source_seq, hash, sequenced_at) \
      SELECT position, aggregate_type, aggregate_id, sequence, source_tx, source_seq, hash, $8 \
      FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], \
      $7::text[]) AS batch(position, aggregate_type, aggregate_id, sequence, source_tx, \
-     source_seq, hash)";
+     source_seq, hash)) SELECT pg_notify($9, '')";
 // The output columns are renamed so that ORDER BY reads the indexed xid8 column, not the cast
 // (which would make PostgreSQL sort the whole table).
 const PG_PENDING: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type, \
@@ -179,6 +212,8 @@ impl Ledger {
             database,
             sequencer: Mutex::new(()),
             head: watch::Sender::new(0),
+            appended: watch::Sender::new(0),
+            recent: std::sync::Mutex::new(Recent::default()),
         }
     }
 
@@ -227,10 +262,14 @@ impl Ledger {
         let (appended, head) = match &self.database {
             Database::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(SEQUENCER_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
+                // The step's commit does not wait for its WAL flush (see `sequence`).
+                sqlx::query(
+                    "SELECT pg_advisory_xact_lock($1), \
+                     set_config('synchronous_commit', 'off', true)",
+                )
+                .bind(SEQUENCER_LOCK)
+                .execute(&mut *tx)
+                .await?;
                 let head: Option<(i64, String, i64, i64)> =
                     sqlx::query_as(HEAD).fetch_optional(&mut *tx).await?;
                 let (position, hash, source_tx, source_seq) =
@@ -245,7 +284,6 @@ impl Ledger {
                 let chained = chain(&hash, position, &events);
                 let next = position + events.len() as i64;
                 if !events.is_empty() {
-                    // One statement for the whole batch: arrays, unnested server-side.
                     sqlx::query(PG_INSERT_MANY)
                         .bind(
                             chained
@@ -265,14 +303,12 @@ impl Ledger {
                                 .collect::<Vec<_>>(),
                         )
                         .bind(&sequenced_at)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("SELECT pg_notify($1, '')")
                         .bind(crate::notifications::LEDGER_CHANNEL)
                         .execute(&mut *tx)
                         .await?;
                 }
                 tx.commit().await?;
+                self.remember(&events, &chained);
                 (events.len(), next)
             }
             Database::Sqlite(pool) => {
@@ -304,6 +340,7 @@ impl Ledger {
                         .await?;
                 }
                 tx.commit().await?;
+                self.remember(&events, &chained);
                 (events.len(), next)
             }
         };
@@ -311,6 +348,36 @@ impl Ledger {
             self.publish_head(head as u64);
         }
         Ok(appended)
+    }
+
+    /// Tells commands waiting in [`Ledger::ensure_sequenced`] that an append of this process
+    /// committed, so that what it held back behind the fence may be sequenced now.
+    pub fn note_appended(&self) {
+        self.appended
+            .send_modify(|count| *count = count.wrapping_add(1));
+    }
+
+    /// Notes the positions of a committed step's entries for [`Ledger::ensure_sequenced`].
+    fn remember(&self, events: &[Pending], chained: &[(i64, String)]) {
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (event, (position, _)) in events.iter().zip(chained) {
+            recent.record(&event.aggregate_id, event.sequence, *position as u64);
+        }
+    }
+
+    /// The position of an event this process sequenced recently.
+    fn recently_sequenced(&self, complaint_id: &str, sequence: u64) -> Option<u64> {
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        recent
+            .positions
+            .get(&(complaint_id.to_owned(), sequence as i64))
+            .copied()
     }
 
     /// The ledger position of a complaint's event, sequencing whatever is pending until it is
@@ -322,19 +389,38 @@ impl Ledger {
         sequence: u64,
     ) -> Result<Option<u64>, LedgerError> {
         let mut head = self.subscribe();
+        let mut appended = self.appended.subscribe();
         for _ in 0..200 {
+            if let Some(position) = self.recently_sequenced(complaint_id, sequence) {
+                return Ok(Some(position));
+            }
             {
                 let _guard = self.sequencer.lock().await;
+                // Whoever held the sequencer before may have sequenced this event.
+                if let Some(position) = self.recently_sequenced(complaint_id, sequence) {
+                    return Ok(Some(position));
+                }
+                let appended = self.sequence_locked(SEQUENCE_BATCH).await?;
+                if let Some(position) = self.recently_sequenced(complaint_id, sequence) {
+                    return Ok(Some(position));
+                }
+                // Not in this step: another process may have sequenced the event (or it is
+                // still behind an older transaction).
                 if let Some(position) = self.position_of(complaint_id, sequence).await? {
                     return Ok(Some(position));
                 }
-                if self.sequence_locked(SEQUENCE_BATCH).await? > 0 {
+                if appended > 0 {
                     continue;
                 }
             }
             // Nothing could be sequenced: an older append is still in flight. Wait for the head
-            // to move, or a moment for that transaction to finish.
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(5), head.changed()).await;
+            // to move, for an append of this process to commit, or a moment for an append of
+            // another process to.
+            tokio::select! {
+                _ = head.changed() => {}
+                _ = appended.changed() => {}
+                () = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+            }
         }
         Ok(None)
     }

@@ -240,10 +240,20 @@ impl Vault {
                 .fetch_optional(pool)
                 .await?
         });
+        self.key_from_row(subject, row.map(|(wrapped,)| wrapped))
+    }
+
+    /// The key state of `subject` from its `sealing_keys` row read elsewhere: `None` when there
+    /// is no row, `Some(None)` when the key was destroyed.
+    pub fn key_from_row(
+        &self,
+        subject: Uuid,
+        row: Option<Option<Vec<u8>>>,
+    ) -> Result<KeyState, VaultError> {
         Ok(match row {
             None => KeyState::Missing,
-            Some((None,)) => KeyState::Destroyed,
-            Some((Some(wrapped),)) => {
+            Some(None) => KeyState::Destroyed,
+            Some(Some(wrapped)) => {
                 let key = decrypt(&self.master, &wrapped, subject.as_bytes())
                     .ok_or(VaultError::WrongMasterKey)?;
                 if key.len() != 32 {

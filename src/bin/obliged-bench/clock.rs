@@ -16,8 +16,8 @@ use std::time::Instant;
 use jiff::{SignedDuration, Timestamp};
 use obliged::scheduler::Scheduler;
 use obliged_domain::{
-    ComplaintCommand, ComplaintServices, FixedClock, Offset, Owner, PlainText, Policy,
-    PromiseId, PromiseKind, Recipient, RungSpec, Subject, SubjectKind,
+    ComplaintCommand, ComplaintServices, FixedClock, Offset, Owner, PlainText, Policy, PromiseId,
+    PromiseKind, Recipient, RungSpec, Subject, SubjectKind,
 };
 use obliged_storage::{Database, Engine, MasterKey, Projector, ReadModels};
 use tokio::task::JoinSet;
@@ -69,28 +69,26 @@ pub async fn due_scan(
     let (smallest, ceiling, _) = timings[0];
     Ok(timings
         .into_iter()
-        .map(|(size, median, p99)| Figure {
-            store: store.to_owned(),
-            name: format!("due scan: {DUE_NOW} due among {size}"),
-            value: median,
-            unit: "ms".into(),
-            ceiling: Some(ceiling),
-            ratio: Some(ceiling / median),
-            note: format!(
-                "median of {REPETITIONS} (p99 {p99:.2} ms); ceiling: the same scan among \
+        .map(|(size, median, p99)| {
+            Figure {
+                store: store.to_owned(),
+                name: format!("due scan: {DUE_NOW} due among {size}"),
+                value: median,
+                unit: "ms".into(),
+                ceiling: Some(ceiling),
+                ratio: Some(ceiling / median),
+                note: format!(
+                    "median of {REPETITIONS} (p99 {p99:.2} ms); ceiling: the same scan among \
                  {smallest} (100% = flat)"
-            ),
-            ..Figure::default()
-        }
-        .target("< 10 ms", median < 10.0))
+                ),
+                ..Figure::default()
+            }
+            .target("< 10 ms", median < 10.0)
+        })
         .collect())
 }
 
-pub async fn tick(
-    store: &str,
-    database: &Database,
-    rungs: usize,
-) -> anyhow::Result<Vec<Figure>> {
+pub async fn tick(store: &str, database: &Database, rungs: usize) -> anyhow::Result<Vec<Figure>> {
     let start: Timestamp = "2026-06-01T09:00:00Z".parse()?;
     let clock = FixedClock::new(start);
     let mut policy = Policy::default();
@@ -212,11 +210,7 @@ async fn seed_promises(
 
 /// `size` rows of the due scan in the projector's format (times in epoch microseconds):
 /// `DUE_NOW` due in the hour before `now`, the rest scattered over the year after it.
-async fn seed_due_rungs(
-    database: &Database,
-    size: usize,
-    now: Timestamp,
-) -> anyhow::Result<()> {
+async fn seed_due_rungs(database: &Database, size: usize, now: Timestamp) -> anyhow::Result<()> {
     let now_micros = obliged_storage::micros(now);
     let hour = 3_600_000_000i64;
     let year = 365 * 24 * hour;

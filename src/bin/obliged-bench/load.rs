@@ -53,7 +53,11 @@ async fn measure(store: &str, database: &Database, events: usize) -> anyhow::Res
         count += engine.execute(id, request(contact)).await?.events.len();
     }
     let history = engine.history(id, Disclosure::Redacted).await?;
-    anyhow::ensure!(history.len() == count, "{} events of {count}", history.len());
+    anyhow::ensure!(
+        history.len() == count,
+        "{} events of {count}",
+        history.len()
+    );
 
     let key = id.to_string();
     let mut raw = Vec::with_capacity(REPETITIONS);

@@ -15,7 +15,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use obliged_domain::{Category, Channel, ComplaintCommand, Customer, CustomerReference, PlainText, StaffId};
+use obliged_domain::{
+    Category, Channel, ComplaintCommand, Customer, CustomerReference, PlainText, StaffId,
+};
 use obliged_storage::{CommandRequest, Database};
 use uuid::Uuid;
 
@@ -115,7 +117,7 @@ impl Sizes {
         Self {
             commands: pick(args.commands, 3_000, 64),
             http_requests: pick(args.http_requests, 8_000, 160),
-            load_events: pick(args.load_events, 1_000, 1_000),
+            load_events: pick(args.load_events, 1_000, 200),
             memory_events: pick(args.memory_events, 1_000_000, 5_000),
             appends: pick(args.appends, 8_000, 160),
             complaints: pick(args.complaints, 10_000, 50),
@@ -203,7 +205,9 @@ async fn measure(store: &str, args: &Args, sizes: &Sizes) -> anyhow::Result<Vec<
         figures.extend(measured?);
     }
     if wanted("memory") {
-        figures.extend(server::peak_memory(store, url, sizes.memory_events).await?);
+        figures.extend(
+            server::peak_memory(store, url, sizes.memory_events, sizes.http_requests).await?,
+        );
     }
     Ok(figures)
 }
@@ -226,8 +230,7 @@ impl Fresh {
     pub async fn new(store: &str, postgres_url: &str) -> anyhow::Result<Self> {
         match store {
             "sqlite" => {
-                let folder =
-                    std::env::temp_dir().join(format!("obliged-bench-{}", Uuid::now_v7()));
+                let folder = std::env::temp_dir().join(format!("obliged-bench-{}", Uuid::now_v7()));
                 std::fs::create_dir_all(&folder)?;
                 let url = format!("sqlite://{}", folder.join("bench.db").display());
                 let database = Database::connect(&url).await?;

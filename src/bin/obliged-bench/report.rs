@@ -95,7 +95,13 @@ pub fn machine() -> serde_json::Value {
         .and_then(|info| {
             info.lines()
                 .find_map(|line| line.strip_prefix("MemTotal:"))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
         });
     serde_json::json!({
         "cores": std::thread::available_parallelism().map_or(0, usize::from),

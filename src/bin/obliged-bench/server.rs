@@ -9,7 +9,7 @@
 //!   workers running: what HTTP, JSON and authentication add. Any error fails the target.
 //! - **Peak memory.** The server is started on a database holding `events` committed events
 //!   (complaint lives written in bulk, not yet sequenced), sequences and projects them all, then
-//!   serves a share of the HTTP mix; its peak resident set (`VmHWM`) is read from `/proc`. The
+//!   serves a quarter of the HTTP mix's requests; its peak resident set (`VmHWM`) is read from `/proc`. The
 //!   ceiling is the same on an empty database, so 100% means memory does not grow with the
 //!   number of stored events.
 
@@ -30,6 +30,9 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::{filing, percentile, request, Figure, Fresh, CLIENTS};
+
+/// One in-process operation of the mix.
+type Step = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
 
 /// Requests in one round of the mix.
 const ROUND: usize = 8;
@@ -187,9 +190,7 @@ fn latency_figure(store: &str, label: &str, http: &MixRun, direct: &MixRun, p: f
         unit: "ms".into(),
         ceiling: Some(ceiling),
         ratio: Some(ceiling / value),
-        note: format!(
-            "per request, all kinds, {CLIENTS} clients; ceiling: the in-process {label}"
-        ),
+        note: format!("per request, all kinds, {CLIENTS} clients; ceiling: the in-process {label}"),
         ..Figure::default()
     }
 }
@@ -305,27 +306,71 @@ async fn in_process(database: &Database, rounds: usize) -> anyhow::Result<MixRun
                 };
                 let command = |command: ComplaintCommand<PlainText>| {
                     let engine = engine.clone();
-                    async move { engine.execute(id, request(command)).await.map(drop).map_err(|error| error.to_string()) }
+                    async move {
+                        engine
+                            .execute(id, request(command))
+                            .await
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    }
                 };
                 let text = |text: &str| PlainText::parse(text).expect("valid");
-                let steps: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>> = vec![
-                    Box::pin(command(ComplaintCommand::AssignOwner { owner: Owner::parse(&owner).expect("valid") })),
-                    Box::pin(command(ComplaintCommand::LogContact { direction: Direction::Inbound, channel: Channel::Phone, summary: text("Asks when the refund arrives"), request: false, alias: None })),
-                    Box::pin(command(ComplaintCommand::MakePromise { promise_id: PromiseId::new(Uuid::now_v7()), kind: PromiseKind::Callback, description: text("Call back with the refund date"), due_at: "2099-01-01T10:00:00Z".parse().expect("valid"), concerns: None })),
+                let steps: Vec<Step> = vec![
+                    Box::pin(command(ComplaintCommand::AssignOwner {
+                        owner: Owner::parse(&owner).expect("valid"),
+                    })),
+                    Box::pin(command(ComplaintCommand::LogContact {
+                        direction: Direction::Inbound,
+                        channel: Channel::Phone,
+                        summary: text("Asks when the refund arrives"),
+                        request: false,
+                        alias: None,
+                    })),
+                    Box::pin(command(ComplaintCommand::MakePromise {
+                        promise_id: PromiseId::new(Uuid::now_v7()),
+                        kind: PromiseKind::Callback,
+                        description: text("Call back with the refund date"),
+                        due_at: "2099-01-01T10:00:00Z".parse().expect("valid"),
+                        concerns: None,
+                    })),
                     Box::pin({
                         let engine = engine.clone();
-                        async move { engine.complaint(id, None).await.map(|complaint| drop(serde_json::to_vec(&complaint.status))).map_err(|error| error.to_string()) }
+                        async move {
+                            engine
+                                .complaint(id, None)
+                                .await
+                                .map(|complaint| drop(serde_json::to_vec(&complaint.status)))
+                                .map_err(|error| error.to_string())
+                        }
                     }),
-                    Box::pin(command(ComplaintCommand::LogContact { direction: Direction::Outbound, channel: Channel::Email, summary: text("Confirmed the refund date by mail"), request: false, alias: None })),
+                    Box::pin(command(ComplaintCommand::LogContact {
+                        direction: Direction::Outbound,
+                        channel: Channel::Email,
+                        summary: text("Confirmed the refund date by mail"),
+                        request: false,
+                        alias: None,
+                    })),
                     Box::pin({
                         let read_models = read_models.clone();
                         let owner = owner.clone();
                         let now = engine.now();
-                        async move { read_models.queue(&owner, now, 100).await.map(|items| drop(serde_json::to_vec(&items))).map_err(|error| error.to_string()) }
+                        async move {
+                            read_models
+                                .queue(&owner, now, 100)
+                                .await
+                                .map(|items| drop(serde_json::to_vec(&items)))
+                                .map_err(|error| error.to_string())
+                        }
                     }),
                     Box::pin({
                         let engine = engine.clone();
-                        async move { engine.history(id, Disclosure::Full).await.map(|events| drop(serde_json::to_vec(&events))).map_err(|error| error.to_string()) }
+                        async move {
+                            engine
+                                .history(id, Disclosure::Full)
+                                .await
+                                .map(|events| drop(serde_json::to_vec(&events)))
+                                .map_err(|error| error.to_string())
+                        }
                     }),
                 ];
                 for step in steps {
@@ -407,8 +452,9 @@ pub async fn peak_memory(
     store: &str,
     postgres_url: &str,
     events: usize,
+    requests: usize,
 ) -> anyhow::Result<Vec<Figure>> {
-    let rounds = 200usize.max(CLIENTS);
+    let rounds = (requests / 4).div_ceil(ROUND).max(CLIENTS);
     let (empty, _) = peak_with(store, postgres_url, 0, rounds).await?;
     let (full, catch_up) = peak_with(store, postgres_url, events, rounds).await?;
     let (stored, seconds) = catch_up;

@@ -23,7 +23,10 @@ use crate::{execute, Figure, Sizes, CLIENTS};
 /// Append, sequencing, catch-up and commit-to-feed latency, on one fresh database.
 pub async fn all(store: &str, database: &Database, sizes: &Sizes) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
-    eprintln!("[{store}] append: {} rows by {CLIENTS} clients", sizes.appends);
+    eprintln!(
+        "[{store}] append: {} rows by {CLIENTS} clients",
+        sizes.appends
+    );
     figures.extend(append(store, database, sizes.appends).await?);
     eprintln!("[{store}] projection: {} complaints", sizes.complaints);
     figures.extend(projection(store, database, sizes.complaints).await?);
