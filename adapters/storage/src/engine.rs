@@ -391,13 +391,27 @@ impl Engine {
         complaint_id: Uuid,
         as_of: Option<Timestamp>,
     ) -> Result<Complaint, EngineError> {
-        let history = self.load(complaint_id).await?;
         let mut complaint = Complaint::default();
-        for envelope in history {
-            if as_of.is_some_and(|as_of| recorded_at(&envelope).is_none_or(|at| at > as_of)) {
-                continue;
+        match as_of {
+            // The current state needs the events only, not their metadata.
+            None => {
+                let events = self
+                    .0
+                    .store
+                    .load_payloads(&complaint_id.to_string())
+                    .await
+                    .map_err(store_error)?;
+                for event in events {
+                    complaint.apply(event);
+                }
             }
-            complaint.apply(envelope.payload);
+            Some(as_of) => {
+                for envelope in self.load(complaint_id).await? {
+                    if recorded_at(&envelope).is_some_and(|at| at <= as_of) {
+                        complaint.apply(envelope.payload);
+                    }
+                }
+            }
         }
         if complaint.status == obliged_domain::Status::NotFiled {
             return Err(EngineError::NotFound(complaint_id));

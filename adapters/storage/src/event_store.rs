@@ -151,6 +151,41 @@ impl ComplaintStore {
             .collect()
     }
 
+    /// Every event of one complaint, in sequence order, without metadata: what folding the
+    /// current state needs.
+    pub async fn load_payloads(
+        &self,
+        complaint_id: &str,
+    ) -> StoreResult<Vec<obliged_domain::ComplaintEvent>> {
+        const SQLITE: &str = "SELECT payload FROM events \
+             WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
+        const POSTGRES: &str = "SELECT payload::text FROM events \
+             WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
+        let rows: Vec<(String,)> = match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query_as(SQLITE)
+                    .bind(Complaint::TYPE)
+                    .bind(complaint_id)
+                    .fetch_all(pool)
+                    .await
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_as(POSTGRES)
+                    .bind(Complaint::TYPE)
+                    .bind(complaint_id)
+                    .fetch_all(pool)
+                    .await
+            }
+        }
+        .map_err(unexpected)?;
+        rows.iter()
+            .map(|(payload,)| {
+                serde_json::from_str(payload)
+                    .map_err(|error| AggregateError::DeserializationError(Box::new(error)))
+            })
+            .collect()
+    }
+
     /// The complaint's `sealing_keys` row (`None`: no row; `Some(None)`: key destroyed) and
     /// every event, in one statement: a command needs both, and this is its first read.
     pub async fn load_with_key(
