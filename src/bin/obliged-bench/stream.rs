@@ -351,6 +351,25 @@ async fn projection(
     let catch_up = started.elapsed();
     anyhow::ensure!(reached == head, "projection stopped at {reached} of {head}");
     let value = head as f64 / catch_up.as_secs_f64();
+    let catch_up = Figure {
+        store: store.into(),
+        name: "projection catch-up".into(),
+        value,
+        unit: "events/s".into(),
+        ceiling: Some(read_ceiling),
+        ratio: Some(value / read_ceiling),
+        note: format!(
+            "rebuild of {head} ledger entries ({total} from {complaints} complaint lives); \
+             ceiling: reading the same entries"
+        ),
+        ..Figure::default()
+    };
+    // DESIGN.md sets the catch-up target for the production store.
+    let catch_up = if store == "postgres" {
+        catch_up.target(">= 50,000 events/s", value >= 50_000.0)
+    } else {
+        catch_up
+    };
     Ok(vec![
         Figure {
             store: store.into(),
@@ -362,20 +381,7 @@ async fn projection(
             note: format!("{sequenced} events, hash chain included"),
             ..Figure::default()
         },
-        Figure {
-            store: store.into(),
-            name: "projection catch-up".into(),
-            value,
-            unit: "events/s".into(),
-            ceiling: Some(read_ceiling),
-            ratio: Some(value / read_ceiling),
-            note: format!(
-                "rebuild of {head} ledger entries ({total} from {complaints} complaint lives); \
-                 ceiling: reading the same entries"
-            ),
-            ..Figure::default()
-        }
-        .target(">= 50,000 events/s", value >= 50_000.0),
+        catch_up,
     ])
 }
 
