@@ -1,6 +1,8 @@
-//! The complaint event store: cqrs-es's `PersistedEventStore` in event-store mode over the
-//! sqlite-es or postgres-es repository. Snapshot and aggregate stores are never used: in
-//! cqrs-es 0.5.0 they apply each new event twice and store a wrong snapshot.
+//! The complaint event store: commits through cqrs-es's `PersistedEventStore` in event-store
+//! mode over the sqlite-es or postgres-es repository (so optimistic concurrency is the
+//! framework's); histories are read from the same `events` rows directly, deserialized from the
+//! stored text into events. Snapshot and aggregate stores are never used: in cqrs-es 0.5.0
+//! they apply each new event twice and store a wrong snapshot.
 //!
 //! The repository is wrapped by [`Stamped`], which gives every event its own `event_id`
 //! (UUID v7) in the metadata: cqrs-es shares one metadata map across the events of a command.

@@ -262,7 +262,10 @@ impl Ledger {
         let (appended, head) = match &self.database {
             Database::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                // The step's commit does not wait for its WAL flush (see `sequence`).
+                // The step's commit does not wait for its WAL flush: a step reads only durable
+                // events in a fixed order, so one lost in a crash is redone with the same
+                // positions and hashes, and any durable commit after it (a checkpoint, the next
+                // append) flushes it first. ARCHITECTURE.md, Decisions.
                 sqlx::query(
                     "SELECT pg_advisory_xact_lock($1), \
                      set_config('synchronous_commit', 'off', true)",
@@ -400,7 +403,7 @@ impl Ledger {
                 if let Some(position) = self.recently_sequenced(complaint_id, sequence) {
                     return Ok(Some(position));
                 }
-                let appended = self.sequence_locked(SEQUENCE_BATCH).await?;
+                let stepped = self.sequence_locked(SEQUENCE_BATCH).await?;
                 if let Some(position) = self.recently_sequenced(complaint_id, sequence) {
                     return Ok(Some(position));
                 }
@@ -409,7 +412,7 @@ impl Ledger {
                 if let Some(position) = self.position_of(complaint_id, sequence).await? {
                     return Ok(Some(position));
                 }
-                if appended > 0 {
+                if stepped > 0 {
                     continue;
                 }
             }
