@@ -4,7 +4,7 @@
 //! complaint's rows with [`ComplaintRows::of`] its state, and moves the checkpoint, all in one
 //! transaction: a crash anywhere only means the batch is projected again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cqrs_es::Aggregate;
@@ -19,6 +19,8 @@ use crate::ledger::{Ledger, LedgerError, SEQUENCE_BATCH};
 pub const COMPLAINTS_PROJECTOR: &str = "complaints";
 /// Complaint states kept between steps, so the live tail does not reload histories.
 const CACHE_LIMIT: usize = 50_000;
+/// Complaints whose earlier events one statement reads when their states are not cached.
+const PRELOAD_CHUNK: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -166,9 +168,17 @@ impl Projector {
         };
         let last_position = last.position;
 
-        // Fold every touched complaint up to the batch's end, in ledger order.
-        let mut touched: Vec<String> = Vec::new();
-        let mut states: HashMap<String, Folded> = HashMap::new();
+        // Fold every touched complaint up to the batch's end, in ledger order, starting from its
+        // state just before its first entry in the batch.
+        let mut touched: Vec<(String, u64)> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for entry in &entries {
+            if seen.insert(&entry.complaint_id) {
+                touched.push((entry.complaint_id.clone(), entry.sequence));
+            }
+        }
+        let mut states = self.states_before(&touched).await?;
+        let touched: Vec<String> = touched.into_iter().map(|(id, _)| id).collect();
         let mut positions: HashMap<String, u64> = HashMap::new();
         for entry in &entries {
             let event: ComplaintEvent =
@@ -177,14 +187,9 @@ impl Projector {
                     sequence: entry.sequence,
                     source,
                 })?;
-            if !states.contains_key(&entry.complaint_id) {
-                let folded = self
-                    .state_before(&entry.complaint_id, entry.sequence)
-                    .await?;
-                states.insert(entry.complaint_id.clone(), folded);
-                touched.push(entry.complaint_id.clone());
-            }
-            let folded = states.get_mut(&entry.complaint_id).expect("inserted above");
+            let folded = states
+                .get_mut(&entry.complaint_id)
+                .expect("every touched complaint has a state");
             if folded.sequence + 1 != entry.sequence {
                 *folded = self
                     .state_before(&entry.complaint_id, entry.sequence)
@@ -251,6 +256,92 @@ impl Projector {
             cache.insert(complaint_id, folded);
         }
         Ok(written)
+    }
+
+    /// The states of many complaints, each just before its sequence: from the cache where it is
+    /// exactly there, the others folded from their stored events, read for up to
+    /// [`PRELOAD_CHUNK`] complaints per statement. One query per complaint made a rebuild of
+    /// histories interleaved across more complaints than the cache holds read one complaint at
+    /// a time (3,800 events/s in `obliged-bench`).
+    async fn states_before(
+        &self,
+        wanted: &[(String, u64)],
+    ) -> Result<HashMap<String, Folded>, ProjectionError> {
+        let mut states = HashMap::with_capacity(wanted.len());
+        let mut missing: Vec<(&str, i64)> = Vec::new();
+        {
+            let cache = self.cache.lock().await;
+            for (complaint_id, sequence) in wanted {
+                let cached = cache
+                    .get(complaint_id)
+                    .filter(|folded| folded.sequence + 1 == *sequence);
+                match cached {
+                    Some(folded) => {
+                        states.insert(complaint_id.clone(), folded.clone());
+                    }
+                    None => {
+                        states.insert(
+                            complaint_id.clone(),
+                            Folded {
+                                sequence: 0,
+                                complaint: Complaint::default(),
+                            },
+                        );
+                        if *sequence > 1 {
+                            missing.push((complaint_id, *sequence as i64));
+                        }
+                    }
+                }
+            }
+        }
+        for chunk in missing.chunks(PRELOAD_CHUNK) {
+            // CROSS JOIN keeps the list outside: SQLite's planner would otherwise scan
+            // every complaint's events for each entry of the list.
+            const SQLITE: &str = "SELECT e.aggregate_id, e.sequence, e.payload \
+                 FROM json_each($1) AS w CROSS JOIN events e ON e.aggregate_type = 'Complaint' \
+                 AND e.aggregate_id = json_extract(w.value, '$[0]') \
+                 AND e.sequence < json_extract(w.value, '$[1]') \
+                 ORDER BY e.aggregate_id, e.sequence";
+            const POSTGRES: &str = "SELECT e.aggregate_id, e.sequence, e.payload::text \
+                 FROM UNNEST($1::text[], $2::bigint[]) AS w(id, before) \
+                 JOIN events e ON e.aggregate_type = 'Complaint' AND e.aggregate_id = w.id \
+                 AND e.sequence < w.before ORDER BY e.aggregate_id, e.sequence";
+            let rows: Vec<(String, i64, String)> = match &self.database {
+                Database::Sqlite(pool) => {
+                    let pairs = serde_json::Value::from(
+                        chunk
+                            .iter()
+                            .map(|(id, before)| serde_json::json!([id, before]))
+                            .collect::<Vec<_>>(),
+                    );
+                    sqlx::query_as(SQLITE)
+                        .bind(pairs.to_string())
+                        .fetch_all(pool)
+                        .await?
+                }
+                Database::Postgres(pool) => {
+                    sqlx::query_as(POSTGRES)
+                        .bind(chunk.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+                        .bind(chunk.iter().map(|(_, before)| *before).collect::<Vec<_>>())
+                        .fetch_all(pool)
+                        .await?
+                }
+            };
+            for (complaint_id, stored_sequence, payload) in rows {
+                let event: ComplaintEvent =
+                    serde_json::from_str(&payload).map_err(|source| ProjectionError::Decode {
+                        complaint_id: complaint_id.clone(),
+                        sequence: stored_sequence as u64,
+                        source,
+                    })?;
+                let folded = states
+                    .get_mut(&complaint_id)
+                    .expect("the query returns only the complaints asked for");
+                folded.complaint.apply(event);
+                folded.sequence = stored_sequence as u64;
+            }
+        }
+        Ok(states)
     }
 
     /// The complaint's state just before `sequence`: from the cache when it is exactly there,

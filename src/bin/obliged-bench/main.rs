@@ -42,8 +42,9 @@ struct Args {
     stores: Vec<String>,
     /// Which groups of figures to measure: `commands` (throughput at each client count against
     /// raw SQL), `http` (a mixed workload over loopback against the engine in-process), `load`
-    /// (a complaint of many events), `stream` (append, sequencing, catch-up, latency), `clock`
-    /// (due scan, tick), `memory` (server peak memory with many stored events).
+    /// (a complaint of many events), `stream` (append, sequencing, catch-up of contiguous and of
+    /// interleaved histories, latency), `clock` (due scan, tick), `memory` (server peak memory
+    /// with many stored events).
     #[arg(
         long,
         value_delimiter = ',',
@@ -74,6 +75,9 @@ struct Args {
     /// Complaints in the projection benchmark (10 events each).
     #[arg(long)]
     complaints: Option<usize>,
+    /// Complaints in the interleaved projection benchmark (10 events each, written round-robin).
+    #[arg(long)]
+    interleaved: Option<usize>,
     /// Commands timed in the latency benchmark.
     #[arg(long)]
     latency_commands: Option<usize>,
@@ -104,6 +108,7 @@ pub struct Sizes {
     pub memory_events: usize,
     pub appends: usize,
     pub complaints: usize,
+    pub interleaved: usize,
     pub latency_commands: usize,
     pub open_ladders: usize,
     pub tick_rungs: usize,
@@ -121,6 +126,7 @@ impl Sizes {
             memory_events: pick(args.memory_events, 1_000_000, 5_000),
             appends: pick(args.appends, 8_000, 160),
             complaints: pick(args.complaints, 10_000, 50),
+            interleaved: pick(args.interleaved, 60_000, 50),
             latency_commands: pick(args.latency_commands, 500, 20),
             open_ladders: pick(args.open_ladders, 1_000_000, 5_000),
             tick_rungs: pick(args.tick_rungs, 1_000, 20),
@@ -196,6 +202,7 @@ async fn measure(store: &str, args: &Args, sizes: &Sizes) -> anyhow::Result<Vec<
         let measured = stream::all(store, &fresh.database, sizes).await;
         fresh.drop().await;
         figures.extend(measured?);
+        figures.extend(stream::interleaved_catch_up(store, url, sizes.interleaved).await?);
     }
     if wanted("clock") {
         figures.extend(clock::due_scan(store, url, sizes.open_ladders).await?);
