@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::support::{Backend, TestStore};
 
 /// Figures every run reports on each store (names start with these).
-const FIGURES: [&str; 15] = [
+const FIGURES: [&str; 16] = [
     "commands/s, 1 client",
     "commands/s, 16 clients",
     "commands/s, 64 clients",
@@ -21,6 +21,7 @@ const FIGURES: [&str; 15] = [
     "append with global order",
     "sequencing into the ledger",
     "projection catch-up",
+    "projection catch-up, ",
     "command to feed latency p50",
     "command to feed latency p99",
     "due scan: 1000 due among",
