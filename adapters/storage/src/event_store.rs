@@ -20,7 +20,7 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use uuid::Uuid;
 
-use crate::database::Database;
+use crate::database::{with_pool, Database};
 
 /// Metadata key of the per-event identifier.
 pub const EVENT_ID: &str = "event_id";
@@ -129,23 +129,8 @@ impl ComplaintStore {
              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
         const POSTGRES: &str = "SELECT sequence, payload::text, metadata::text FROM events \
              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
-        let rows: Vec<(i64, String, String)> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(SQLITE)
-                    .bind(Complaint::TYPE)
-                    .bind(complaint_id)
-                    .fetch_all(pool)
-                    .await
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(POSTGRES)
-                    .bind(Complaint::TYPE)
-                    .bind(complaint_id)
-                    .fetch_all(pool)
-                    .await
-            }
-        }
-        .map_err(unexpected)?;
+        let rows: Vec<(i64, String, String)> =
+            self.complaint_rows(SQLITE, POSTGRES, complaint_id).await?;
         rows.into_iter()
             .map(|(sequence, payload, metadata)| {
                 envelope(complaint_id, sequence, &payload, &metadata)
@@ -163,29 +148,8 @@ impl ComplaintStore {
              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
         const POSTGRES: &str = "SELECT payload::text FROM events \
              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
-        let rows: Vec<(String,)> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(SQLITE)
-                    .bind(Complaint::TYPE)
-                    .bind(complaint_id)
-                    .fetch_all(pool)
-                    .await
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(POSTGRES)
-                    .bind(Complaint::TYPE)
-                    .bind(complaint_id)
-                    .fetch_all(pool)
-                    .await
-            }
-        }
-        .map_err(unexpected)?;
-        rows.iter()
-            .map(|(payload,)| {
-                serde_json::from_str(payload)
-                    .map_err(|error| AggregateError::DeserializationError(Box::new(error)))
-            })
-            .collect()
+        let rows: Vec<(String,)> = self.complaint_rows(SQLITE, POSTGRES, complaint_id).await?;
+        rows.iter().map(|(payload,)| deserialize(payload)).collect()
     }
 
     /// The complaint's `sealing_keys` row (`None`: no row; `Some(None)`: key destroyed) and
@@ -203,23 +167,7 @@ impl ComplaintStore {
              UNION ALL SELECT 1, NULL, sequence, payload::text, metadata::text FROM events \
              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY part, sequence";
         type Row = (i64, Option<Vec<u8>>, i64, Option<String>, Option<String>);
-        let rows: Vec<Row> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(SQLITE)
-                    .bind(Complaint::TYPE)
-                    .bind(complaint_id)
-                    .fetch_all(pool)
-                    .await
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(POSTGRES)
-                    .bind(Complaint::TYPE)
-                    .bind(complaint_id)
-                    .fetch_all(pool)
-                    .await
-            }
-        }
-        .map_err(unexpected)?;
+        let rows: Vec<Row> = self.complaint_rows(SQLITE, POSTGRES, complaint_id).await?;
         let mut key = None;
         let mut events = Vec::with_capacity(rows.len());
         for (part, wrapped, sequence, payload, metadata) in rows {
@@ -235,6 +183,34 @@ impl ComplaintStore {
             }
         }
         Ok((key, events))
+    }
+
+    /// The rows of one complaint's query, in the dialect of the store: `sqlite` or `postgres`,
+    /// each taking the aggregate type as `$1` and the complaint id as `$2`.
+    async fn complaint_rows<T>(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+        complaint_id: &str,
+    ) -> StoreResult<Vec<T>>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let sql = match &self.database {
+            Database::Sqlite(_) => sqlite,
+            Database::Postgres(_) => postgres,
+        };
+        with_pool!(&self.database, pool => {
+            sqlx::query_as(sql)
+                .bind(Complaint::TYPE)
+                .bind(complaint_id)
+                .fetch_all(pool)
+                .await
+                .map_err(unexpected)
+        })
     }
 
     /// Appends `events` after `context.current_sequence`; a concurrent append to the same
@@ -263,12 +239,15 @@ fn envelope(
     payload: &str,
     metadata: &str,
 ) -> StoreResult<EventEnvelope<Complaint>> {
-    let deserialization =
-        |error: serde_json::Error| AggregateError::DeserializationError(Box::new(error));
     Ok(EventEnvelope {
         aggregate_id: complaint_id.to_owned(),
         sequence: sequence as usize,
-        payload: serde_json::from_str(payload).map_err(deserialization)?,
-        metadata: serde_json::from_str(metadata).map_err(deserialization)?,
+        payload: deserialize(payload)?,
+        metadata: deserialize(metadata)?,
     })
+}
+
+fn deserialize<T: serde::de::DeserializeOwned>(stored: &str) -> StoreResult<T> {
+    serde_json::from_str(stored)
+        .map_err(|error| AggregateError::DeserializationError(Box::new(error)))
 }

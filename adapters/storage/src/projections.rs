@@ -181,12 +181,7 @@ impl Projector {
         let touched: Vec<String> = touched.into_iter().map(|(id, _)| id).collect();
         let mut positions: HashMap<String, u64> = HashMap::new();
         for entry in &entries {
-            let event: ComplaintEvent =
-                serde_json::from_str(&entry.payload).map_err(|source| ProjectionError::Decode {
-                    complaint_id: entry.complaint_id.clone(),
-                    sequence: entry.sequence,
-                    source,
-                })?;
+            let event = decode(&entry.complaint_id, entry.sequence, &entry.payload)?;
             let folded = states
                 .get_mut(&entry.complaint_id)
                 .expect("every touched complaint has a state");
@@ -328,12 +323,7 @@ impl Projector {
                 }
             };
             for (complaint_id, stored_sequence, payload) in rows {
-                let event: ComplaintEvent =
-                    serde_json::from_str(&payload).map_err(|source| ProjectionError::Decode {
-                        complaint_id: complaint_id.clone(),
-                        sequence: stored_sequence as u64,
-                        source,
-                    })?;
+                let event = decode(&complaint_id, stored_sequence as u64, &payload)?;
                 let folded = states
                     .get_mut(&complaint_id)
                     .expect("the query returns only the complaints asked for");
@@ -351,54 +341,12 @@ impl Projector {
         complaint_id: &str,
         sequence: u64,
     ) -> Result<Folded, ProjectionError> {
-        if sequence <= 1 {
-            return Ok(Folded {
-                sequence: 0,
-                complaint: Complaint::default(),
-            });
-        }
-        if let Some(folded) = self.cache.lock().await.get(complaint_id) {
-            if folded.sequence + 1 == sequence {
-                return Ok(folded.clone());
-            }
-        }
-        const QUERY: &str = "SELECT sequence, payload FROM events \
-             WHERE aggregate_type = 'Complaint' AND aggregate_id = $1 AND sequence < $2 \
-             ORDER BY sequence";
-        const PG_QUERY: &str = "SELECT sequence, payload::text FROM events \
-             WHERE aggregate_type = 'Complaint' AND aggregate_id = $1 AND sequence < $2 \
-             ORDER BY sequence";
-        let rows: Vec<(i64, String)> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(QUERY)
-                    .bind(complaint_id)
-                    .bind(sequence as i64)
-                    .fetch_all(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(PG_QUERY)
-                    .bind(complaint_id)
-                    .bind(sequence as i64)
-                    .fetch_all(pool)
-                    .await?
-            }
-        };
-        let mut folded = Folded {
-            sequence: 0,
-            complaint: Complaint::default(),
-        };
-        for (stored_sequence, payload) in rows {
-            let event: ComplaintEvent =
-                serde_json::from_str(&payload).map_err(|source| ProjectionError::Decode {
-                    complaint_id: complaint_id.to_owned(),
-                    sequence: stored_sequence as u64,
-                    source,
-                })?;
-            folded.complaint.apply(event);
-            folded.sequence = stored_sequence as u64;
-        }
-        Ok(folded)
+        let mut states = self
+            .states_before(&[(complaint_id.to_owned(), sequence)])
+            .await?;
+        Ok(states
+            .remove(complaint_id)
+            .expect("every complaint asked for has a state"))
     }
 }
 
@@ -839,3 +787,16 @@ const INSERT_DUE_RUNG: &str = "INSERT INTO rm_due_rungs (complaint_id, subject, 
 const INSERT_OWNER_COUNTS: &str = "INSERT INTO rm_owner_counts (complaint_id, owner, \
      open_complaints, open_promises, promises_kept_on_time, promises_kept_late, \
      promises_broken, promises_withdrawn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// A stored event's payload, or the error that names it.
+fn decode(
+    complaint_id: &str,
+    sequence: u64,
+    payload: &str,
+) -> Result<ComplaintEvent, ProjectionError> {
+    serde_json::from_str(payload).map_err(|source| ProjectionError::Decode {
+        complaint_id: complaint_id.to_owned(),
+        sequence,
+        source,
+    })
+}
