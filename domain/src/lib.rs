@@ -9,12 +9,14 @@ mod aggregate;
 mod calendar;
 mod command;
 mod deadline;
+mod decide;
 mod error;
 mod event;
 mod ladder;
 mod policy;
 mod projection;
 mod report;
+mod time;
 mod values;
 
 pub use aggregate::{

@@ -40,7 +40,7 @@ impl FixedClock {
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now = crate::aggregate::later(*now, by);
+        *now = crate::time::later(*now, by);
     }
 }
 

@@ -42,7 +42,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
 use uuid::Uuid;
 
-use crate::aggregate::later;
+use crate::time::later;
 use crate::{
     BusinessCalendar, Category, Channel, Complaint, ComplaintCommand, ComplaintError,
     ComplaintEvent, ComplaintServices, ConductKind, ConductResponse, Customer, CustomerReference,

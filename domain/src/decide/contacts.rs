@@ -1,0 +1,97 @@
+//! Contacts: logging a contact with the customer. An inbound request opens an obligation to
+//! respond, repeated inbound contacts send the complaint to Special Care, and a reply discharges
+//! what is owed and meets the acknowledgement deadline.
+
+use jiff::Timestamp;
+
+use super::misrouted;
+use super::shared::schedule;
+use crate::aggregate::{Complaint, Status};
+use crate::command::ComplaintCommand;
+use crate::deadline::DeadlineKind;
+use crate::error::ComplaintError;
+use crate::event::{ComplaintEvent, Discharge};
+use crate::ladder::Subject;
+use crate::policy::Policy;
+use crate::values::{Direction, EscalationReason, EscalationTarget, SealedText, StaffId};
+
+impl Complaint {
+    pub(super) fn decide_contact(
+        &self,
+        actor: StaffId,
+        command: ComplaintCommand<SealedText>,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
+        use ComplaintCommand as C;
+        use ComplaintEvent as E;
+
+        match command {
+            C::LogContact {
+                direction,
+                channel,
+                summary,
+                request,
+                alias,
+            } => {
+                let contact_no = self.contacts + 1;
+                let mut events = vec![E::ContactLogged {
+                    contact_no,
+                    direction,
+                    channel,
+                    summary,
+                    request,
+                    staff: actor,
+                    alias,
+                    at: now,
+                }];
+                match direction {
+                    Direction::Inbound => {
+                        if let Some(paused_at) = self.clock_paused_at {
+                            events.push(E::PausedClockContacted {
+                                contact_no,
+                                paused_at,
+                                at: now,
+                            });
+                        }
+                        if request {
+                            let obligation_no = self.obligations.len() as u32 + 1;
+                            let due_at = policy.calendar.add(now, policy.respond_within);
+                            events.push(E::ObligationOpened {
+                                obligation_no,
+                                contact_no,
+                                due_at,
+                            });
+                            events.extend(schedule(
+                                Subject::Obligation { obligation_no },
+                                due_at,
+                                policy,
+                                now,
+                            ));
+                        }
+                        let repeats = self.inbound_without_resolution + 1;
+                        if policy.repeat_contact_threshold > 0
+                            && repeats >= policy.repeat_contact_threshold
+                            && self.status != Status::Resolved
+                            && !self.escalations.contains(&EscalationTarget::SpecialCare)
+                        {
+                            events.push(E::Escalated {
+                                to: EscalationTarget::SpecialCare,
+                                reason: EscalationReason::RepeatContacts,
+                                note: None,
+                                by: None,
+                                at: now,
+                            });
+                        }
+                    }
+                    Direction::Outbound => {
+                        events.extend(self.discharge_all(Discharge::Reply { contact_no }, now));
+                        events.extend(self.meet(&[DeadlineKind::Acknowledge], now, policy));
+                    }
+                }
+                Ok(events)
+            }
+            other => misrouted("contacts", &other),
+        }
+    }
+}
