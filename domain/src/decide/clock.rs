@@ -4,27 +4,19 @@
 
 use jiff::Timestamp;
 
-use super::misrouted;
 use super::shared::{schedule, schedule_deadlines};
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::{Complaint, PromiseStatus, Status};
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::deadline::{DeadlineDue, Regime};
 use crate::error::ComplaintError;
-use crate::event::ComplaintEvent;
+use crate::event::ComplaintEvent as E;
 use crate::ladder::{Notified, Recipient, Subject};
-use crate::policy::Policy;
-use crate::values::{EscalationReason, SealedText, StaffId};
+use crate::values::EscalationReason;
 
 impl Complaint {
-    pub(super) fn decide_clock(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_clock(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, policy } = decision;
 
         match command {
             C::RecalculateDeadlines { regime, reason } => {
@@ -131,13 +123,7 @@ impl Complaint {
     }
 
     /// The events of reaching rung `rung` of `subject`'s ladder at `now`.
-    fn reach_rung(
-        &self,
-        subject: Subject,
-        rung: u32,
-        now: Timestamp,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintEvent as E;
+    fn reach_rung(&self, subject: Subject, rung: u32, now: Timestamp) -> Decided {
         let subject_due_at = self
             .subject_due_at(&subject)
             .ok_or(ComplaintError::SubjectSettled { subject })?;

@@ -2,29 +2,18 @@
 //! respond, repeated inbound contacts send the complaint to Special Care, and a reply discharges
 //! what is owed and meets the acknowledgement deadline.
 
-use jiff::Timestamp;
-
-use super::misrouted;
 use super::shared::schedule;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::{Complaint, Status};
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::deadline::DeadlineKind;
-use crate::error::ComplaintError;
-use crate::event::{ComplaintEvent, Discharge};
+use crate::event::{ComplaintEvent as E, Discharge};
 use crate::ladder::Subject;
-use crate::policy::Policy;
-use crate::values::{Direction, EscalationReason, EscalationTarget, SealedText, StaffId};
+use crate::values::{Direction, EscalationReason, EscalationTarget};
 
 impl Complaint {
-    pub(super) fn decide_contact(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_contact(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, policy } = decision;
 
         match command {
             C::LogContact {

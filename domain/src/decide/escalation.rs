@@ -1,26 +1,16 @@
 //! Escalation: sending a complaint to a team on request, and recording a conduct incident, which
 //! reaches Security by itself when it is a threat or Security was involved.
 
-use jiff::Timestamp;
-
-use super::misrouted;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::Complaint;
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::error::ComplaintError;
-use crate::event::ComplaintEvent;
-use crate::values::{
-    ConductKind, ConductResponse, EscalationReason, EscalationTarget, SealedText, StaffId,
-};
+use crate::event::ComplaintEvent as E;
+use crate::values::{ConductKind, ConductResponse, EscalationReason, EscalationTarget};
 
 impl Complaint {
-    pub(super) fn decide_escalation(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_escalation(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, .. } = decision;
 
         match command {
             C::Escalate { to, reason } => {

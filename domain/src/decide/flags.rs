@@ -1,24 +1,15 @@
 //! Flags on a complaint: sensitive (which mutes reminders to the customer) set and cleared, and
 //! elements flagged non-negotiable, which no promise may change.
 
-use jiff::Timestamp;
-
-use super::misrouted;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::Complaint;
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::error::ComplaintError;
-use crate::event::ComplaintEvent;
-use crate::values::{SealedText, StaffId};
+use crate::event::ComplaintEvent as E;
 
 impl Complaint {
-    pub(super) fn decide_flag(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_flag(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, .. } = decision;
 
         match command {
             C::FlagSensitive { reason, note } => {

@@ -1,28 +1,17 @@
 //! Follow-ups: work staff schedule for themselves on a complaint, and its completion, on time
 //! or late.
 
-use jiff::Timestamp;
-
-use super::misrouted;
-use super::shared::schedule;
+use super::shared::schedule_ahead;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::{Complaint, FollowUpStatus};
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::error::ComplaintError;
-use crate::event::ComplaintEvent;
+use crate::event::ComplaintEvent as E;
 use crate::ladder::Subject;
-use crate::policy::Policy;
-use crate::values::{SealedText, StaffId};
 
 impl Complaint {
-    pub(super) fn decide_follow_up(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_follow_up(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, policy } = decision;
 
         match command {
             C::ScheduleFollowUp {
@@ -33,9 +22,8 @@ impl Complaint {
                 if self.follow_ups.contains_key(&follow_up_id) {
                     return Err(ComplaintError::FollowUpExists { follow_up_id });
                 }
-                if due_at <= now {
-                    return Err(ComplaintError::DueInPast { due_at, now });
-                }
+                let ladder =
+                    schedule_ahead(Subject::FollowUp { follow_up_id }, due_at, policy, now)?;
                 let mut events = vec![E::FollowUpScheduled {
                     follow_up_id,
                     description,
@@ -43,12 +31,7 @@ impl Complaint {
                     owner: actor,
                     at: now,
                 }];
-                events.extend(schedule(
-                    Subject::FollowUp { follow_up_id },
-                    due_at,
-                    policy,
-                    now,
-                ));
+                events.extend(ladder);
                 Ok(events)
             }
             C::CompleteFollowUp {

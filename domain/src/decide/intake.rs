@@ -1,28 +1,17 @@
 //! Intake: filing a complaint, with the regulatory deadlines (and their ladders) the policy sets
 //! from the moment it is filed.
 
-use jiff::Timestamp;
-
-use super::misrouted;
 use super::shared::schedule_deadlines;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::{Complaint, Status};
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::deadline::Regime;
 use crate::error::ComplaintError;
-use crate::event::ComplaintEvent;
-use crate::policy::Policy;
-use crate::values::{SealedText, StaffId};
+use crate::event::ComplaintEvent as E;
 
 impl Complaint {
-    pub(super) fn decide_intake(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_intake(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, policy } = decision;
 
         match command {
             C::FileComplaint {

@@ -51,49 +51,67 @@ impl Complaint {
                 _ => {}
             }
         }
-        let actor = actor.clone();
+        let decision = Decision {
+            actor: actor.clone(),
+            now,
+            policy,
+        };
 
         match command {
-            command @ C::FileComplaint { .. } => self.decide_intake(actor, command, now, policy),
-            command @ C::LogContact { .. } => self.decide_contact(actor, command, now, policy),
+            command @ C::FileComplaint { .. } => self.decide_intake(command, decision),
+            command @ C::LogContact { .. } => self.decide_contact(command, decision),
             command @ (C::AssignOwner { .. }
             | C::OfferHandover { .. }
             | C::AcceptHandover
             | C::DeclineHandover { .. }
             | C::TakeOver { .. }
-            | C::HandBackToCustomer { .. }) => self.decide_ownership(actor, command, now, policy),
+            | C::HandBackToCustomer { .. }) => self.decide_ownership(command, decision),
             command @ (C::MakePromise { .. }
             | C::KeepPromise { .. }
             | C::RenegotiatePromise { .. }
             | C::WithdrawPromise { .. }
             | C::MarkPromiseBroken { .. }
-            | C::RecordReminder { .. }) => self.decide_promise(actor, command, now, policy),
+            | C::RecordReminder { .. }) => self.decide_promise(command, decision),
             command @ (C::ScheduleFollowUp { .. } | C::CompleteFollowUp { .. }) => {
-                self.decide_follow_up(actor, command, now, policy)
+                self.decide_follow_up(command, decision)
             }
             command @ (C::Escalate { .. } | C::RecordConductIncident { .. }) => {
-                self.decide_escalation(actor, command, now)
+                self.decide_escalation(command, decision)
             }
             command @ (C::FlagSensitive { .. }
             | C::ClearSensitiveFlag { .. }
-            | C::FlagNonNegotiable { .. }) => self.decide_flag(actor, command, now),
+            | C::FlagNonNegotiable { .. }) => self.decide_flag(command, decision),
             command @ (C::ProposeResolution { .. }
             | C::RecordCustomerResponse { .. }
             | C::Resolve { .. }
             | C::Close
-            | C::Reopen { .. }) => self.decide_resolution(actor, command, now, policy),
+            | C::Reopen { .. }) => self.decide_resolution(command, decision),
             command @ (C::RecalculateDeadlines { .. }
             | C::ExtendDeadline { .. }
             | C::PauseClock { .. }
             | C::ResumeClock
-            | C::ReachRung { .. }) => self.decide_clock(actor, command, now, policy),
+            | C::ReachRung { .. }) => self.decide_clock(command, decision),
         }
     }
 }
 
+/// A command as the family rules take it, its free text already sealed.
+type Command = ComplaintCommand<SealedText>;
+
+/// What the family rules decide with, besides the command: who issued it, when, and under
+/// which policy.
+struct Decision<'a> {
+    actor: StaffId,
+    now: Timestamp,
+    policy: &'a Policy,
+}
+
+/// What the family rules answer: the events a command produces, or why it is refused.
+type Decided = Result<Vec<ComplaintEvent>, ComplaintError>;
+
 /// Panics for a command `decide` routed to the wrong family: the routing above is exhaustive and
 /// checked by the compiler, so reaching this is a bug in `decide` itself, never bad input.
-fn misrouted(family: &str, command: &ComplaintCommand<SealedText>) -> ! {
+fn misrouted(family: &str, command: &Command) -> ! {
     unreachable!("decide routed {} to the {family} rules", command.name())
 }
 

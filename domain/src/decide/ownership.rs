@@ -2,26 +2,16 @@
 //! accepted or declined, a take-over, and handing the complaint back to the customer. The owner
 //! only ever changes to someone, never to no one.
 
-use jiff::Timestamp;
-
-use super::misrouted;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::{Complaint, HandoverOffer};
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::error::ComplaintError;
-use crate::event::ComplaintEvent;
-use crate::policy::Policy;
-use crate::values::{HandBackReason, Owner, SealedText, StaffId};
+use crate::event::ComplaintEvent as E;
+use crate::values::{HandBackReason, Owner, StaffId};
 
 impl Complaint {
-    pub(super) fn decide_ownership(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_ownership(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, policy } = decision;
 
         match command {
             C::AssignOwner { owner } => match &self.owner {

@@ -2,29 +2,19 @@
 //! renegotiating, withdrawing it with consent, marking it broken once overdue, and recording
 //! its reminders.
 
-use jiff::Timestamp;
-
-use super::misrouted;
-use super::shared::schedule;
+use super::shared::schedule_ahead;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::{Complaint, PromiseState, PromiseStatus};
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::deadline::DeadlineKind;
 use crate::error::ComplaintError;
-use crate::event::{ComplaintEvent, Discharge};
+use crate::event::{ComplaintEvent as E, Discharge};
 use crate::ladder::Subject;
-use crate::policy::Policy;
-use crate::values::{ElementName, PromiseId, SealedText, StaffId};
+use crate::values::{ElementName, PromiseId};
 
 impl Complaint {
-    pub(super) fn decide_promise(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_promise(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, policy } = decision;
 
         match command {
             C::MakePromise {
@@ -37,9 +27,7 @@ impl Complaint {
                 if self.promises.contains_key(&promise_id) {
                     return Err(ComplaintError::PromiseExists { promise_id });
                 }
-                if due_at <= now {
-                    return Err(ComplaintError::DueInPast { due_at, now });
-                }
+                let ladder = schedule_ahead(Subject::Promise { promise_id }, due_at, policy, now)?;
                 self.refuse_non_negotiable(concerns.as_ref())?;
                 let mut events = vec![E::PromiseMade {
                     promise_id,
@@ -50,12 +38,7 @@ impl Complaint {
                     concerns,
                     at: now,
                 }];
-                events.extend(schedule(
-                    Subject::Promise { promise_id },
-                    due_at,
-                    policy,
-                    now,
-                ));
+                events.extend(ladder);
                 events.extend(self.discharge_all(Discharge::Promise { promise_id }, now));
                 events.extend(self.meet(&[DeadlineKind::Acknowledge], now, policy));
                 Ok(events)
@@ -84,9 +67,7 @@ impl Complaint {
                 if due_at == promise.due_at {
                     return Err(ComplaintError::DueTimeUnchanged { promise_id, due_at });
                 }
-                if due_at <= now {
-                    return Err(ComplaintError::DueInPast { due_at, now });
-                }
+                let ladder = schedule_ahead(Subject::Promise { promise_id }, due_at, policy, now)?;
                 let mut events = vec![E::PromiseRenegotiated {
                     promise_id,
                     previous_due_at: promise.due_at,
@@ -96,12 +77,7 @@ impl Complaint {
                     by: actor,
                     at: now,
                 }];
-                events.extend(schedule(
-                    Subject::Promise { promise_id },
-                    due_at,
-                    policy,
-                    now,
-                ));
+                events.extend(ladder);
                 Ok(events)
             }
             C::WithdrawPromise {

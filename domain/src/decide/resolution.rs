@@ -1,27 +1,16 @@
 //! Resolution: proposing one, the customer's answer, resolving (with their acceptance or a
 //! stated override), closing once nothing is owed any more, and reopening.
 
-use jiff::Timestamp;
-
-use super::misrouted;
+use super::{misrouted, Command, Decided, Decision};
 use crate::aggregate::{Complaint, ResolutionState, Status};
-use crate::command::ComplaintCommand;
+use crate::command::ComplaintCommand as C;
 use crate::deadline::DeadlineKind;
 use crate::error::ComplaintError;
-use crate::event::{ComplaintEvent, Discharge};
-use crate::policy::Policy;
-use crate::values::{SealedText, StaffId};
+use crate::event::{ComplaintEvent as E, Discharge};
 
 impl Complaint {
-    pub(super) fn decide_resolution(
-        &self,
-        actor: StaffId,
-        command: ComplaintCommand<SealedText>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
-        use ComplaintCommand as C;
-        use ComplaintEvent as E;
+    pub(super) fn decide_resolution(&self, command: Command, decision: Decision<'_>) -> Decided {
+        let Decision { actor, now, policy } = decision;
 
         match command {
             C::ProposeResolution { summary } => {

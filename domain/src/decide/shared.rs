@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use crate::aggregate::Complaint;
 use crate::deadline::{DeadlineDue, DeadlineKind, Regime};
+use crate::error::ComplaintError;
 use crate::event::{ComplaintEvent, Discharge};
 use crate::ladder::{self, Subject};
 use crate::policy::Policy;
@@ -103,6 +104,20 @@ pub(super) fn schedule(
         rungs: ladder::schedule(rungs, due_at, &policy.calendar),
         at: now,
     })
+}
+
+/// `LadderScheduled` for a subject staff have just made due at `due_at` (a promise, a follow-up),
+/// refused unless `due_at` is still ahead of `now`.
+pub(super) fn schedule_ahead(
+    subject: Subject,
+    due_at: Timestamp,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<Option<ComplaintEvent>, ComplaintError> {
+    if due_at <= now {
+        return Err(ComplaintError::DueInPast { due_at, now });
+    }
+    Ok(schedule(subject, due_at, policy, now))
 }
 
 pub(super) fn schedule_deadlines(
