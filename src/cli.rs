@@ -9,12 +9,13 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use obliged_domain::Policy;
-use obliged_storage::{
-    Disclosure, Ledger, MasterKey, Projector, Role, Tokens, Verification, SEQUENCE_BATCH,
-};
+use obliged_projections::formats::ReportFormat;
+use obliged_projections::Projector;
+use obliged_storage::{Disclosure, Ledger, MasterKey, Role, Tokens, Verification, SEQUENCE_BATCH};
 use obliged_webhooks::{NewSubscription, Start};
 use uuid::Uuid;
 
+use crate::app::App;
 use crate::scheduler::Scheduler;
 use crate::startup::{self, SystemClock, DEFAULT_DATABASE_URL, DEFAULT_MASTER_KEY_FILE};
 
@@ -287,7 +288,7 @@ async fn serve(
     let policy = crate::policy::load(policy)?;
     let database = startup::connect(database_url).await?;
     let master_key = startup::load_master_key(master_key_file)?;
-    let state = startup::state(&database, &master_key, policy, Arc::new(SystemClock));
+    let app = App::new(&database, &master_key, policy, Arc::new(SystemClock));
     let nats = args.nats_url.map(|url| {
         let mut settings = obliged_nats::NatsSettings::new(url);
         settings.stream = args.nats_stream;
@@ -308,7 +309,7 @@ async fn serve(
     println!("listening on http://{address}");
     startup::serve(
         listener,
-        state,
+        app,
         nats,
         std::time::Duration::from_secs(args.clock_interval),
         startup::shutdown_signal(),
@@ -318,7 +319,7 @@ async fn serve(
 
 async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
-    let tokens = Tokens::new(database.clone());
+    let tokens = Tokens::new(database.clone(), Arc::new(SystemClock));
     let result = match command {
         TokenCommand::Create { role, name } => {
             let issued = tokens
@@ -370,13 +371,13 @@ async fn show(
 ) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
     let master_key = startup::read_master_key(master_key_file)?;
-    let state = startup::state(
+    let app = App::new(
         &database,
         &master_key,
         Policy::default(),
         Arc::new(SystemClock),
     );
-    let complaint = match state.engine.complaint(id, as_of).await {
+    let complaint = match app.engine.complaint(id, as_of).await {
         Ok(complaint) => complaint,
         Err(obliged_storage::EngineError::NotFound(_)) => match as_of {
             Some(as_of) => bail!("complaint {id} did not exist as of {as_of}"),
@@ -384,7 +385,7 @@ async fn show(
         },
         Err(error) => return Err(error).context("reading the complaint"),
     };
-    let history = state
+    let history = app
         .engine
         .history(id, Disclosure::Full)
         .await
@@ -397,7 +398,7 @@ async fn show(
 
 async fn verify(database_url: &str) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
-    let ledger = Ledger::new(database.clone());
+    let ledger = Ledger::new(database.clone(), Arc::new(SystemClock));
     while ledger
         .sequence(SEQUENCE_BATCH)
         .await
@@ -426,8 +427,8 @@ async fn verify(database_url: &str) -> anyhow::Result<()> {
 
 async fn projections(database_url: &str, command: ProjectionsCommand) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
-    let ledger = Arc::new(Ledger::new(database.clone()));
-    let projector = Projector::new(database.clone(), ledger.clone());
+    let ledger = Arc::new(Ledger::new(database.clone(), Arc::new(SystemClock)));
+    let projector = Projector::new(ledger.clone(), Arc::new(SystemClock));
     let result = match command {
         ProjectionsCommand::Rebuild { name } => {
             if let Some(name) = name.filter(|name| !Projector::names().contains(&name.as_str())) {
@@ -477,15 +478,15 @@ async fn clock(
         Some(at) => Arc::new(obliged_domain::FixedClock::new(at)),
         None => Arc::new(SystemClock),
     };
-    let state = startup::state(&database, &master_key, policy, clock);
+    let app = App::new(&database, &master_key, policy, clock);
     let scheduler = Scheduler::new(
-        state.engine.clone(),
-        state.projector.clone(),
-        state.read_models.clone(),
+        app.engine.clone(),
+        app.projector.clone(),
+        app.read_models.clone(),
     );
     let result = match command {
         ClockCommand::Tick { json, .. } => {
-            while state.engine.ledger().sequence(SEQUENCE_BATCH).await? > 0 {}
+            while app.ledger.sequence(SEQUENCE_BATCH).await? > 0 {}
             let tick = scheduler
                 .tick()
                 .await
@@ -522,7 +523,7 @@ async fn clock(
             Ok(())
         }
         ClockCommand::Due { limit, .. } => {
-            let now = state.engine.now();
+            let now = app.engine.now();
             let due = scheduler.due(now, limit).await?;
             println!("{:<36}  {:<50}  {:>4}  due", "complaint", "subject", "rung");
             for row in &due {
@@ -542,13 +543,13 @@ async fn clock(
 async fn webhook(database_url: &str, command: WebhookCommand) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
     // Webhook bodies carry no personal data, so no real key is needed to manage them.
-    let state = startup::state(
+    let app = App::new(
         &database,
         &MasterKey::generate(),
         Policy::default(),
         Arc::new(SystemClock),
     );
-    let webhooks = &state.webhooks;
+    let webhooks = &app.webhooks;
     let result: anyhow::Result<()> = async {
         match command {
             WebhookCommand::Add {
@@ -718,7 +719,7 @@ pub struct AccountabilityArgs {
     /// json (every figure with its evidence), csv (one row per group) or svg (a chart of the
     /// kept-on-time rate per owner, or per team when grouped by team).
     #[arg(long, value_name = "json|csv|svg", default_value = "json", value_parser = parse_format)]
-    pub format: obliged_http::ReportFormat,
+    pub format: ReportFormat,
     /// Leave each figure's evidence out of the JSON.
     #[arg(long)]
     pub no_evidence: bool,
@@ -731,9 +732,8 @@ fn parse_period(raw: &str) -> Result<obliged_domain::Period, String> {
     obliged_domain::Period::parse(raw).map_err(|error| error.to_string())
 }
 
-fn parse_format(raw: &str) -> Result<obliged_http::ReportFormat, String> {
-    obliged_http::ReportFormat::parse(raw)
-        .ok_or_else(|| format!("unknown format {raw:?}; use json, csv or svg"))
+fn parse_format(raw: &str) -> Result<ReportFormat, String> {
+    ReportFormat::parse(raw).ok_or_else(|| format!("unknown format {raw:?}; use json, csv or svg"))
 }
 
 async fn report(database_url: &str, policy: &str, command: ReportCommand) -> anyhow::Result<()> {
@@ -747,7 +747,7 @@ async fn report(database_url: &str, policy: &str, command: ReportCommand) -> any
         .params(params)
         .context("the report parameters")?;
     let database = startup::connect(database_url).await?;
-    let ledger = Ledger::new(database.clone());
+    let ledger = Ledger::new(database.clone(), Arc::new(SystemClock));
     let report = async {
         while ledger
             .sequence(SEQUENCE_BATCH)
@@ -755,7 +755,7 @@ async fn report(database_url: &str, policy: &str, command: ReportCommand) -> any
             .context("sequencing pending events")?
             > 0
         {}
-        obliged_storage::accountability_report(&ledger, &policy, params)
+        obliged_projections::accountability_report(&ledger, &policy, params)
             .await
             .context("reading the ledger")
     }

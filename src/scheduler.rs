@@ -20,9 +20,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use obliged_domain::{ComplaintCommand, ComplaintError, StaffId, Subject};
-use obliged_storage::{
-    CommandRequest, DueRungRow, Engine, EngineError, ProjectionError, Projector, ReadModels,
-};
+use obliged_projections::{DueRungRow, ProjectionError, Projector, ReadModels};
+use obliged_storage::{CommandRequest, Engine, EngineError};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;

@@ -1,16 +1,16 @@
-//! Wiring: connect and migrate the database, load the master key, build the engine and the HTTP
-//! state, serve until a shutdown signal, and close the pool on the way out.
+//! Start-up and shutdown: connect and migrate the database, load the master key, serve an
+//! [`App`] with its workers until a shutdown signal, and close the pool on the way out. The
+//! wall clock enters here ([`SystemClock`]) and nowhere else.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 use jiff::Timestamp;
-use obliged_domain::{Clock, ComplaintServices, Policy};
-use obliged_http::AppState;
-use obliged_storage::{Database, Engine, MasterKey, Projector, ReadModels, Tokens};
-use obliged_webhooks::{WebhookSettings, Webhooks};
+use obliged_domain::Clock;
+use obliged_storage::{Database, MasterKey};
 use tokio::net::TcpListener;
+
+use crate::app::App;
 
 /// The wall clock, the production implementation of the domain's clock port.
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,36 +63,6 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Everything a running obliged needs, built from a connected database.
-pub fn state(
-    database: &Database,
-    master_key: &MasterKey,
-    policy: Policy,
-    clock: Arc<dyn Clock>,
-) -> AppState {
-    let engine = Engine::new(
-        database,
-        master_key,
-        ComplaintServices::new(clock.clone(), policy),
-    );
-    let webhooks = Webhooks::new(
-        engine.clone(),
-        database.clone(),
-        clock,
-        WebhookSettings::default(),
-    )
-    .expect("the default webhook settings are valid");
-    AppState {
-        webhooks,
-        projector: Arc::new(Projector::new(database.clone(), engine.ledger().clone())),
-        read_models: ReadModels::new(database.clone()),
-        engine,
-        tokens: Tokens::new(database.clone()),
-        database: database.clone(),
-        shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
-    }
-}
-
 /// The existing master key, for commands that only read: they must not create a new key where
 /// a misconfigured path points at nothing.
 pub fn read_master_key(path: &Path) -> anyhow::Result<MasterKey> {
@@ -109,15 +79,15 @@ pub fn load_master_key(path: &Path) -> anyhow::Result<MasterKey> {
 /// stops the workers and closes the database.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    app: App,
     nats: Option<obliged_nats::NatsSettings>,
     clock_interval: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let database = state.database.clone();
-    let workers = crate::workers::spawn(&state, nats, clock_interval);
-    let stopping = state.shutdown.clone();
-    let served = obliged_http::serve(listener, state, shutdown)
+    let database = app.database.clone();
+    let workers = crate::workers::spawn(&app, nats, clock_interval);
+    let stopping = app.shutdown.clone();
+    let served = obliged_http::serve(listener, app.http_state(), shutdown)
         .await
         .context("serving HTTP");
     // Whether the server stopped on a signal or an error, the workers stop too.

@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use obliged_http::AppState;
 use obliged_nats::{NatsPublisher, NatsSettings};
-use obliged_storage::{Database, Notifications, SEQUENCE_BATCH};
+use obliged_storage::{Notifications, StoreKind, SEQUENCE_BATCH};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::app::App;
 use crate::scheduler::Scheduler;
 
 /// How often an idle worker looks for work nobody told it about.
@@ -20,33 +20,33 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 const ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Starts every worker (and the NATS publisher when `nats` is set); they finish once
-/// `state.shutdown` turns true.
+/// `app.shutdown` turns true.
 pub fn spawn(
-    state: &AppState,
+    app: &App,
     nats: Option<NatsSettings>,
     clock_interval: Duration,
 ) -> Vec<JoinHandle<()>> {
     let mut handles = vec![
-        tokio::spawn(sequencer(state.clone(), state.shutdown.subscribe())),
-        tokio::spawn(projector(state.clone(), state.shutdown.subscribe())),
+        tokio::spawn(sequencer(app.clone(), app.shutdown.subscribe())),
+        tokio::spawn(projector(app.clone(), app.shutdown.subscribe())),
         tokio::spawn(scheduler(
-            state.clone(),
+            app.clone(),
             clock_interval,
-            state.shutdown.subscribe(),
+            app.shutdown.subscribe(),
         )),
-        tokio::spawn(state.webhooks.clone().run(state.shutdown.subscribe())),
+        tokio::spawn(app.webhooks.clone().run(app.shutdown.subscribe())),
     ];
     if let Some(settings) = nats {
         handles.push(tokio::spawn(nats_publisher(
-            state.clone(),
+            app.clone(),
             settings,
-            state.shutdown.subscribe(),
+            app.shutdown.subscribe(),
         )));
     }
-    if let Database::Postgres(_) = &state.database {
+    if app.database.kind() == StoreKind::Postgres {
         handles.push(tokio::spawn(listener(
-            state.clone(),
-            state.shutdown.subscribe(),
+            app.clone(),
+            app.shutdown.subscribe(),
         )));
     }
     handles
@@ -58,8 +58,8 @@ fn stopped(shutdown: &mut watch::Receiver<bool>) -> bool {
 
 /// Sequences events that no command sequenced: commands sequence their own events before they
 /// answer, so this only finds the events of a process that died between commit and sequencing.
-async fn sequencer(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let ledger = state.engine.ledger().clone();
+async fn sequencer(app: App, mut shutdown: watch::Receiver<bool>) {
+    let ledger = app.ledger.clone();
     while !stopped(&mut shutdown) {
         let pause = match ledger.sequence(SEQUENCE_BATCH).await {
             Ok(0) => IDLE_POLL,
@@ -77,10 +77,10 @@ async fn sequencer(state: AppState, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Keeps the read models up with the ledger.
-async fn projector(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut head = state.engine.ledger().subscribe();
+async fn projector(app: App, mut shutdown: watch::Receiver<bool>) {
+    let mut head = app.ledger.subscribe();
     while !stopped(&mut shutdown) {
-        let pause = match state.projector.step(SEQUENCE_BATCH).await {
+        let pause = match app.projector.step(SEQUENCE_BATCH).await {
             Ok(0) => IDLE_POLL,
             Ok(_) => continue,
             Err(error) => {
@@ -98,11 +98,11 @@ async fn projector(state: AppState, mut shutdown: watch::Receiver<bool>) {
 
 /// Ticks the promise clock every `interval`: reminders, breaches and escalations as they fall
 /// due. Several instances may tick against one database; each rung is still reached once.
-async fn scheduler(state: AppState, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+async fn scheduler(app: App, interval: Duration, mut shutdown: watch::Receiver<bool>) {
     let scheduler = Scheduler::new(
-        state.engine.clone(),
-        state.projector.clone(),
-        state.read_models.clone(),
+        app.engine.clone(),
+        app.projector.clone(),
+        app.read_models.clone(),
     );
     while !stopped(&mut shutdown) {
         let pause = match scheduler.tick().await {
@@ -131,17 +131,13 @@ async fn scheduler(state: AppState, interval: Duration, mut shutdown: watch::Rec
 
 /// Connects to NATS, retrying while it is unreachable (obliged runs without it meanwhile and
 /// publishes from its checkpoint once it is back), then publishes until shutdown.
-async fn nats_publisher(
-    state: AppState,
-    settings: NatsSettings,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn nats_publisher(app: App, settings: NatsSettings, mut shutdown: watch::Receiver<bool>) {
     let mut backoff = Duration::from_millis(250);
     while !stopped(&mut shutdown) {
         match NatsPublisher::connect(
             settings.clone(),
-            state.engine.clone(),
-            state.database.clone(),
+            app.reader.clone(),
+            app.checkpoints.clone(),
         )
         .await
         {
@@ -159,9 +155,9 @@ async fn nats_publisher(
 }
 
 /// Hears other instances extend the ledger, so this one's streams and projector wake at once.
-async fn listener(state: AppState, mut shutdown: watch::Receiver<bool>) {
+async fn listener(app: App, mut shutdown: watch::Receiver<bool>) {
     while !stopped(&mut shutdown) {
-        let mut notifications = match Notifications::connect(&state.database).await {
+        let mut notifications = match Notifications::connect(&app.database).await {
             Ok(Some(notifications)) => notifications,
             Ok(None) => return,
             Err(error) => {
@@ -178,7 +174,7 @@ async fn listener(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 _ = shutdown.changed() => return,
                 moved = notifications.ledger_moved() => match moved {
                     Ok(()) => {
-                        if let Err(error) = state.engine.ledger().refresh_head().await {
+                        if let Err(error) = app.ledger.refresh_head().await {
                             tracing::warn!(%error, "reading the ledger head");
                         }
                     }

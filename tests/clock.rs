@@ -83,13 +83,13 @@ fn scheduler(app: &TestApp) -> Scheduler {
 
 /// Another instance of obliged on the same database, with its own engine and clock.
 fn second_instance(app: &TestApp, clock: &FixedClock) -> Scheduler {
-    let state = obliged::startup::state(
+    let other = obliged::app::App::new(
         &app.store.database,
         &app.master_key,
         policy(),
         Arc::new(clock.clone()),
     );
-    Scheduler::new(state.engine, state.projector, state.read_models)
+    Scheduler::new(other.engine, other.projector, other.read_models)
 }
 
 /// The `RungReached` payloads of a complaint, in history order.

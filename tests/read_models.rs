@@ -1,8 +1,10 @@
 //! Read models: what the projector builds from the ledger, read-your-writes through
 //! `min_position`, and recovery from a projector that dies in the middle of a batch.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
-use obliged_storage::{ProjectionError, Projector};
+use obliged_projections::{ProjectionError, Projector};
 use serde_json::{json, Value};
 
 use crate::support::{for_each_store, hours, promise_id, read_model_rows, Backend, TestApp};
@@ -174,7 +176,7 @@ async fn a_projector_killed_mid_batch_converges_to_a_full_rebuild(backend: Backe
         complaints.push(id);
     }
     let ledger = app.state.engine.ledger().clone();
-    let projector = Projector::new(app.store.database.clone(), ledger.clone());
+    let projector = Projector::new(ledger.clone(), Arc::new(app.clock.clone()));
     // Project part of the ledger, then die half-way through the next batch.
     assert_eq!(projector.step(5).await.unwrap(), 5);
     app.ok(
@@ -192,13 +194,13 @@ async fn a_projector_killed_mid_batch_converges_to_a_full_rebuild(backend: Backe
     drop(projector);
 
     // A new projector (a restarted process, with no cached state) catches up.
-    let restarted = Projector::new(app.store.database.clone(), ledger.clone());
+    let restarted = Projector::new(ledger.clone(), Arc::new(app.clock.clone()));
     let head = ledger.head_position().await.unwrap();
     assert_eq!(restarted.catch_up().await.unwrap(), head);
     let caught_up = read_model_rows(&app.store.database).await;
     assert!(caught_up.contains(&"-- 6 rows".to_owned()), "{caught_up:?}");
 
-    let rebuilt = Projector::new(app.store.database.clone(), ledger);
+    let rebuilt = Projector::new(ledger, Arc::new(app.clock.clone()));
     assert_eq!(rebuilt.rebuild().await.unwrap(), head);
     assert_eq!(read_model_rows(&app.store.database).await, caught_up);
 }

@@ -113,19 +113,7 @@ async fn a_concurrent_consumer_sees_every_event_exactly_once_in_order(backend: B
         acknowledged,
         "every acknowledged event, nothing else"
     );
-    let total: i64 = match &app.store.database {
-        Database::Sqlite(pool) => {
-            sqlx::query_scalar("SELECT count(*) FROM events")
-                .fetch_one(pool)
-                .await
-        }
-        Database::Postgres(pool) => {
-            sqlx::query_scalar("SELECT count(*) FROM events")
-                .fetch_one(pool)
-                .await
-        }
-    }
-    .unwrap();
+    let total = crate::support::scalar(&app.store.database, "SELECT count(*) FROM events").await;
     assert_eq!(
         seen.len() as i64,
         total,

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use jiff::{SignedDuration, Timestamp};
 use obliged_domain::{FixedClock, Policy};
 use obliged_http::AppState;
-use obliged_storage::{Database, MasterKey, Role};
+use obliged_storage::{with_pool, Database, MasterKey, Role};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -62,30 +62,13 @@ pub async fn dump(store: &TestStore) -> String {
 
 /// Number of stored events of one complaint, read straight from the table.
 pub async fn event_count(store: &TestStore, complaint_id: &str) -> i64 {
-    match &store.database {
-        Database::Sqlite(pool) => {
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
-                .bind(complaint_id)
-                .fetch_one(pool)
-                .await
-        }
-        Database::Postgres(pool) => {
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
-                .bind(complaint_id)
-                .fetch_one(pool)
-                .await
-        }
-    }
-    .expect("count events")
+    obliged_storage::testing::event_count(&store.database, Some(complaint_id)).await
 }
 
 /// A number read straight from the database (`SELECT count(*) …`).
 pub async fn scalar(database: &Database, query: &str) -> i64 {
-    match database {
-        Database::Sqlite(pool) => sqlx::query_scalar(query).fetch_one(pool).await,
-        Database::Postgres(pool) => sqlx::query_scalar(query).fetch_one(pool).await,
-    }
-    .unwrap_or_else(|error| panic!("{query}: {error}"))
+    with_pool!(database, pool => sqlx::query_scalar(query).fetch_one(pool).await)
+        .unwrap_or_else(|error| panic!("{query}: {error}"))
 }
 
 /// Every read-model row, in a stable order, to compare two projections.
@@ -105,11 +88,9 @@ pub async fn read_model_rows(database: &Database) -> Vec<String> {
     ];
     let mut rows = Vec::new();
     for query in queries {
-        let mut table: Vec<String> = match database {
-            Database::Sqlite(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
-            Database::Postgres(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
-        }
-        .expect("read-model rows");
+        let mut table: Vec<String> =
+            with_pool!(database, pool => sqlx::query_scalar(query).fetch_all(pool).await)
+                .expect("read-model rows");
         rows.push(format!("-- {} rows", table.len()));
         rows.append(&mut table);
     }
@@ -195,12 +176,13 @@ impl TestApp {
     ) -> Option<Self> {
         let store = TestStore::create(backend).await?;
         let clock = FixedClock::new(t0());
-        let state = obliged::startup::state(
+        let state = obliged::app::App::new(
             &store.database,
             &master_key,
             policy,
             Arc::new(clock.clone()),
-        );
+        )
+        .http_state();
         let token = |name: &'static str, role| {
             let tokens = state.tokens.clone();
             async move { tokens.create(name, role).await.expect("token").secret }

@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use obliged_domain::ComplaintError;
-use obliged_storage::EngineError;
+use obliged_storage::{EngineError, EntryError};
 use serde_json::{json, Map, Value};
 
 #[derive(Debug)]
@@ -216,6 +216,17 @@ impl From<EngineError> for ApiError {
                 detail: "the database cannot be reached; retry shortly".into(),
             },
             EngineError::Internal(message) => Self::Internal(message),
+        }
+    }
+}
+
+impl From<EntryError> for ApiError {
+    fn from(error: EntryError) -> Self {
+        match error {
+            EntryError::Unavailable(_) => Self::Unavailable {
+                detail: "the database cannot be reached; retry shortly".into(),
+            },
+            EntryError::Internal(message) => Self::Internal(message),
         }
     }
 }

@@ -63,14 +63,14 @@ pub async fn page(
             format!("limit must be between 1 and {MAX_PAGE}"),
         ));
     }
-    let ledger = state.engine.ledger();
+    let ledger = state.reader.ledger();
     let entries = ledger
         .entries_after(after, limit as usize)
         .await
         .map_err(|error| ApiError::Unavailable {
             detail: error.to_string(),
         })?;
-    let mut opener = state.engine.opener(caller.disclosure());
+    let mut opener = state.reader.opener(caller.disclosure());
     let mut events = Vec::with_capacity(entries.len());
     for entry in &entries {
         events.push(entry_json(entry, &mut opener).await?);
@@ -104,9 +104,9 @@ pub async fn stream(
     let cursor = Cursor {
         after,
         buffer: VecDeque::new(),
-        head: state.engine.ledger().subscribe(),
+        head: state.reader.ledger().subscribe(),
         shutdown: state.shutdown.subscribe(),
-        opener: state.engine.opener(caller.disclosure()),
+        opener: state.reader.opener(caller.disclosure()),
         state,
     };
     let events = futures_util::stream::unfold(cursor, |mut cursor| async move {
@@ -136,13 +136,7 @@ impl Cursor {
             if let Some(event) = self.buffer.pop_front() {
                 return Some(event);
             }
-            match self
-                .state
-                .engine
-                .ledger()
-                .entries_after(self.after, 200)
-                .await
-            {
+            match self.state.reader.entries_after(self.after, 200).await {
                 Ok(entries) if !entries.is_empty() => {
                     for entry in entries {
                         match entry_json(&entry, &mut self.opener).await {

@@ -12,11 +12,16 @@
 //! Used by the cargo-fuzz target in `adapters/http/fuzz/` and by the corpus replay in the
 //! workspace tests (`tests/fuzz_corpus.rs`), so both check the same things.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use obliged_storage::Role;
+use obliged_domain::{Clock, ComplaintServices, Policy};
+use obliged_projections::{Projector, ReadModels};
+use obliged_storage::{Checkpoints, Database, Engine, MasterKey, Role, Tokens};
+use obliged_webhooks::{WebhookSettings, Webhooks};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -32,6 +37,35 @@ pub const OWNER: &str = "alice";
 pub const PROMISE_ID: &str = "0192f0c4-7d5e-7000-8000-000000000001";
 pub const FOLLOW_UP_ID: &str = "0192f0c4-7d5e-7000-8000-0000000000f1";
 pub const ELEMENT: &str = "statutory-fee";
+
+/// The API's state over `database`, for the cargo-fuzz target, which stands outside the
+/// workspace and so outside the binary that wires a running obliged (`obliged::app::App`).
+/// The same parts; no workers run: the command path sequences its own events.
+pub fn state(
+    database: &Database,
+    master_key: &MasterKey,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+) -> AppState {
+    let engine = Engine::new(
+        database,
+        master_key,
+        ComplaintServices::new(clock.clone(), policy),
+    );
+    let reader = engine.reader();
+    AppState {
+        webhooks: Webhooks::new(reader.clone(), clock.clone(), WebhookSettings::default())
+            .expect("the default webhook settings are valid"),
+        projector: Arc::new(Projector::new(engine.ledger().clone(), clock.clone())),
+        read_models: ReadModels::new(database.clone()),
+        checkpoints: Checkpoints::new(database.clone(), clock.clone()),
+        tokens: Tokens::new(database.clone(), clock),
+        reader,
+        engine,
+        database: database.clone(),
+        shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
+    }
+}
 
 /// What one input did at one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

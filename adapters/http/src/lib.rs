@@ -12,7 +12,6 @@ mod feed;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod reads;
-mod report_formats;
 mod reports;
 mod server;
 mod view;
@@ -31,7 +30,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
 use obliged_domain::ComplaintCommand;
-use obliged_storage::{CommandOutcome, CommandRequest, Database, Engine, Tokens};
+use obliged_projections::{Projector, ReadModels};
+use obliged_storage::{
+    Checkpoints, CommandOutcome, CommandRequest, Database, Engine, LedgerReader, Tokens,
+};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
@@ -40,15 +42,18 @@ use uuid::Uuid;
 pub use auth::{Action, Caller};
 pub use decode::BODY_LIMIT;
 pub use error::ApiError;
-pub use report_formats::{chart_series, json_report, ReportFormat};
 pub use server::{serve, serve_with, ServerLimits};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// The command path.
     pub engine: Engine,
-    pub projector: std::sync::Arc<obliged_storage::Projector>,
-    pub read_models: obliged_storage::ReadModels,
+    /// The ledger as consumers read it (feed, stream, reports).
+    pub reader: LedgerReader,
+    pub projector: std::sync::Arc<Projector>,
+    pub read_models: ReadModels,
+    pub checkpoints: Checkpoints,
     pub webhooks: obliged_webhooks::Webhooks,
     pub tokens: Tokens,
     pub database: Database,

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use obliged_domain::{Category, Channel, CustomerReference, Owner};
-use obliged_storage::{ComplaintFilter, FLAGS};
+use obliged_projections::{ComplaintFilter, Projector, FLAGS};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -230,16 +230,13 @@ pub async fn projections(
 ) -> Result<Response, ApiError> {
     caller.require(Action::Read)?;
     let head = state
-        .engine
+        .reader
         .ledger()
         .head_position()
         .await
         .map_err(unavailable)?;
-    let checkpoints = obliged_storage::Checkpoints::new(state.database.clone())
-        .all()
-        .await
-        .map_err(unavailable)?;
-    let mut consumers: Vec<serde_json::Value> = obliged_storage::Projector::names()
+    let checkpoints = state.checkpoints.all().await.map_err(unavailable)?;
+    let mut consumers: Vec<serde_json::Value> = Projector::names()
         .iter()
         .map(|name| {
             let position = checkpoints
@@ -250,7 +247,7 @@ pub async fn projections(
         })
         .collect();
     for (name, position) in &checkpoints {
-        if !obliged_storage::Projector::names().contains(&name.as_str()) {
+        if !Projector::names().contains(&name.as_str()) {
             consumers.push(json!({"name": name, "kind": "publisher", "position": position, "lag": head.saturating_sub(*position)}));
         }
     }

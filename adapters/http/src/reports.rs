@@ -8,12 +8,12 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use obliged_domain::{Dimension, Period, ReportParams, ReportParamsError};
-use obliged_storage::ReportError;
+use obliged_projections::formats::ReportFormat;
+use obliged_projections::ReportError;
 use serde::Deserialize;
 
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
-use crate::report_formats::ReportFormat;
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -96,8 +96,8 @@ pub async fn accountability(
         query.map_err(|error| ApiError::bad_request("invalid-query", error.body_text()))?;
     let (params, format, evidence) = parse(&query)?;
     let params = format.params(params).map_err(params_error)?;
-    let report = obliged_storage::accountability_report(
-        state.engine.ledger(),
+    let report = obliged_projections::accountability_report(
+        state.reader.ledger(),
         state.engine.policy(),
         params,
     )

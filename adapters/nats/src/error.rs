@@ -2,7 +2,7 @@
 //! the running publisher logs them and tries again, so none of them loses an entry.
 
 use async_nats::jetstream::context::{CreateStreamError, PublishError};
-use obliged_storage::{EngineError, LedgerError};
+use obliged_storage::{EntryError, LedgerError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NatsError {
@@ -50,7 +50,7 @@ pub enum NatsError {
 }
 
 impl NatsError {
-    pub(crate) fn unpublishable(position: u64, error: EngineError) -> Self {
+    pub(crate) fn unpublishable(position: u64, error: EntryError) -> Self {
         Self::Unpublishable {
             position,
             reason: error.to_string(),

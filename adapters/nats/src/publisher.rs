@@ -26,7 +26,7 @@ use std::time::Duration;
 use async_nats::jetstream::context::{PublishAckFuture, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream, Context};
-use obliged_storage::{entry_json, Checkpoints, Database, Disclosure, Engine, Ledger};
+use obliged_storage::{entry_json, Checkpoints, Disclosure, Ledger, LedgerReader};
 use tokio::sync::{watch, Mutex};
 
 use crate::error::NatsError;
@@ -64,7 +64,7 @@ pub struct NatsPublisher {
     settings: NatsSettings,
     checkpoint_name: String,
     jetstream: Context,
-    engine: Engine,
+    reader: LedgerReader,
     ledger: Arc<Ledger>,
     checkpoints: Checkpoints,
     /// Whether the stream is known to exist and capture our subjects. Cleared when a publish
@@ -79,10 +79,11 @@ impl NatsPublisher {
     /// Connects to NATS and opens the stream, creating it if it is missing. Fails on settings
     /// that cannot work, an unreachable server, or an existing stream that would not receive our
     /// subjects, so that a misconfiguration shows at start-up.
+    /// Entries come from `reader` (redacted); the checkpoint is kept in `checkpoints`.
     pub async fn connect(
         settings: NatsSettings,
-        engine: Engine,
-        database: Database,
+        reader: LedgerReader,
+        checkpoints: Checkpoints,
     ) -> Result<Self, NatsError> {
         settings.validate()?;
         let client = async_nats::ConnectOptions::new()
@@ -96,9 +97,9 @@ impl NatsPublisher {
             checkpoint_name: settings.checkpoint_name(),
             settings,
             jetstream,
-            ledger: engine.ledger().clone(),
-            engine,
-            checkpoints: Checkpoints::new(database),
+            ledger: reader.ledger().clone(),
+            reader,
+            checkpoints,
             stream_ready: AtomicBool::new(false),
             step: Mutex::new(()),
         };
@@ -141,7 +142,7 @@ impl NatsPublisher {
             return Ok(0);
         }
 
-        let mut opener = self.engine.opener(Disclosure::Redacted);
+        let mut opener = self.reader.opener(Disclosure::Redacted);
         let mut in_flight: VecDeque<(u64, PublishAckFuture)> = VecDeque::new();
         let mut confirmed = Confirmed {
             up_to: checkpoint,

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::stream;
 use obliged_nats::{NatsError, NatsSettings, NatsStatus};
-use obliged_storage::Checkpoints;
 use serde_json::json;
 
 use support::proxy::Proxy;
@@ -56,7 +55,7 @@ async fn every_entry_reaches_a_consumer_once_in_order_across_restarts_and_a_cras
     let Some(fixture) = Fixture::start(backend).await else {
         return;
     };
-    let checkpoints = Checkpoints::new(fixture.store.database.clone());
+    let checkpoints = fixture.checkpoints.clone();
     let checkpoint_name = fixture.settings.checkpoint_name();
     for _ in 0..3 {
         let complaint = fixture.file().await;
@@ -232,7 +231,8 @@ async fn status_reports_checkpoint_head_and_lag(backend: Backend) {
         format!("nats:{}", fixture.settings.stream)
     );
     assert_eq!(
-        Checkpoints::new(fixture.store.database.clone())
+        fixture
+            .checkpoints
             .get(publisher.checkpoint_name())
             .await
             .unwrap(),
@@ -283,7 +283,8 @@ async fn the_running_publisher_follows_the_ledger_and_stops_on_shutdown(backend:
         .expect("the worker stops on shutdown")
         .expect("the worker does not panic");
     assert_eq!(
-        Checkpoints::new(fixture.store.database.clone())
+        fixture
+            .checkpoints
             .get(&fixture.settings.checkpoint_name())
             .await
             .unwrap(),

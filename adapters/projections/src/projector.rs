@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use obliged_domain::{Complaint, ComplaintEvent, ComplaintRows};
 use tokio::sync::Mutex;
 
-use crate::database::Database;
-use crate::ledger::{Ledger, LedgerError, SEQUENCE_BATCH};
+use obliged_domain::Clock;
+use obliged_storage::{Checkpoints, Database, Ledger, LedgerError, SEQUENCE_BATCH};
 
 /// The name (and checkpoint) of the projector that maintains every read model.
 pub const COMPLAINTS_PROJECTOR: &str = "complaints";
@@ -60,6 +60,7 @@ struct Folded {
 pub struct Projector {
     database: Database,
     ledger: Arc<Ledger>,
+    clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<String, Folded>>,
     /// One step at a time in this process; other processes are kept out by the checkpoint row.
     step_lock: Mutex<()>,
@@ -82,10 +83,13 @@ macro_rules! in_transaction {
 }
 
 impl Projector {
-    pub fn new(database: Database, ledger: Arc<Ledger>) -> Self {
+    /// A projector of `ledger` into read models in the ledger's own database (so that rows and
+    /// checkpoint commit together), stamping its checkpoint with `clock`.
+    pub fn new(ledger: Arc<Ledger>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            database,
+            database: ledger.database().clone(),
             ledger,
+            clock,
             cache: Mutex::new(HashMap::new()),
             step_lock: Mutex::new(()),
         }
@@ -96,7 +100,7 @@ impl Projector {
     }
 
     pub async fn checkpoint(&self) -> Result<u64, ProjectionError> {
-        Ok(crate::Checkpoints::new(self.database.clone())
+        Ok(Checkpoints::new(self.database.clone(), self.clock.clone())
             .get(COMPLAINTS_PROJECTOR)
             .await?)
     }
@@ -142,7 +146,7 @@ impl Projector {
         {
             let _guard = self.step_lock.lock().await;
             self.cache.lock().await.clear();
-            let updated_at = Timestamp::now().to_string();
+            let updated_at = self.clock.now().to_string();
             in_transaction!(&self.database, tx => {
                 for table in READ_MODEL_TABLES {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
@@ -205,7 +209,7 @@ impl Projector {
                 )
             })
             .collect();
-        let updated_at = Timestamp::now().to_string();
+        let updated_at = self.clock.now().to_string();
         let written = match &self.database {
             Database::Sqlite(pool) => {
                 // The immediate transaction excludes other writers for the whole step.

@@ -5,8 +5,9 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::database::Database;
-use crate::projections::{from_micros, micros};
+use obliged_storage::{with_pool, Database};
+
+use crate::projector::{from_micros, micros};
 
 /// The flags a complaint list can be filtered by.
 pub const FLAGS: &[&str] = &[
@@ -104,30 +105,17 @@ enum Arg {
 macro_rules! fetch_all {
     ($database:expr, $sql:expr, $args:expr, $row:ty) => {{
         let args: Vec<Arg> = $args;
-        match $database {
-            Database::Sqlite(pool) => {
-                let mut query = sqlx::query_as::<_, $row>($sql);
-                for arg in args {
-                    query = match arg {
-                        Arg::Text(value) => query.bind(value),
-                        Arg::Int(value) => query.bind(value),
-                        Arg::Bool(value) => query.bind(value),
-                    };
-                }
-                query.fetch_all(pool).await
+        with_pool!($database, pool => {
+            let mut query = sqlx::query_as::<_, $row>($sql);
+            for arg in args {
+                query = match arg {
+                    Arg::Text(value) => query.bind(value),
+                    Arg::Int(value) => query.bind(value),
+                    Arg::Bool(value) => query.bind(value),
+                };
             }
-            Database::Postgres(pool) => {
-                let mut query = sqlx::query_as::<_, $row>($sql);
-                for arg in args {
-                    query = match arg {
-                        Arg::Text(value) => query.bind(value),
-                        Arg::Int(value) => query.bind(value),
-                        Arg::Bool(value) => query.bind(value),
-                    };
-                }
-                query.fetch_all(pool).await
-            }
-        }
+            query.fetch_all(pool).await
+        })
     }};
 }
 

@@ -7,7 +7,7 @@
 use obliged_domain::{AccountabilityReport, ComplaintEvent, Policy, ReportBuilder, ReportParams};
 use uuid::Uuid;
 
-use crate::ledger::{Ledger, LedgerError};
+use obliged_storage::{Ledger, LedgerError};
 
 /// How many ledger entries one read takes.
 pub const REPORT_PAGE: usize = 1_000;

@@ -2,16 +2,22 @@
 //! A consumer that writes elsewhere stores its checkpoint after the write is acknowledged, so a
 //! crash means delivering again, never skipping (at least once).
 
-use crate::database::{with_pool, Database};
+use std::sync::Arc;
+
+use obliged_domain::Clock;
+
+use crate::database::Database;
+use crate::with_pool;
 
 #[derive(Clone)]
 pub struct Checkpoints {
     database: Database,
+    clock: Arc<dyn Clock>,
 }
 
 impl Checkpoints {
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, clock: Arc<dyn Clock>) -> Self {
+        Self { database, clock }
     }
 
     /// The position `name` has processed up to (0 if it never ran).
@@ -27,7 +33,7 @@ impl Checkpoints {
 
     /// Records that `name` has processed everything up to and including `position`.
     pub async fn set(&self, name: &str, position: u64) -> Result<(), sqlx::Error> {
-        let updated_at = jiff::Timestamp::now().to_string();
+        let updated_at = self.clock.now().to_string();
         with_pool!(&self.database, pool => {
             sqlx::query(
                 "INSERT INTO checkpoints (name, position, updated_at) VALUES ($1, $2, $3) \

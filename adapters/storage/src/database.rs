@@ -11,16 +11,18 @@ use sqlx::sqlite::{
 };
 
 /// Runs the same code against whichever pool `$database` holds: `$body` is compiled once per
-/// database, with `$pool` bound to that database's pool.
+/// database, with `$pool` bound to that database's pool. This is how code outside this crate
+/// (webhook subscriptions, read models, tests) reaches a pool: the SQL is written once and
+/// sqlx checks it against each driver.
+#[macro_export]
 macro_rules! with_pool {
     ($database:expr, $pool:ident => $body:expr) => {
         match $database {
-            Database::Sqlite($pool) => $body,
-            Database::Postgres($pool) => $body,
+            $crate::Database::Sqlite($pool) => $body,
+            $crate::Database::Postgres($pool) => $body,
         }
     };
 }
-pub(crate) use with_pool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {

@@ -21,6 +21,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::database::Database;
+use crate::entries::{open_sealed, Disclosure, LedgerReader};
 use crate::event_store::{ComplaintStore, EVENT_ID};
 use crate::ledger::Ledger;
 use crate::vault::{KeyState, MasterKey, Vault, VaultError};
@@ -130,15 +131,6 @@ pub struct CommandOutcome {
     pub replayed: bool,
 }
 
-/// Whether a reader may see personal data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disclosure {
-    /// Sealed values are opened (or read `[erased]` after erasure).
-    Full,
-    /// Sealed values read `[sealed]`.
-    Redacted,
-}
-
 /// One stored event, as shown to readers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RecordedEvent {
@@ -169,8 +161,8 @@ impl Engine {
     pub fn new(database: &Database, master_key: &MasterKey, services: ComplaintServices) -> Self {
         Self(Arc::new(Inner {
             store: ComplaintStore::new(database),
-            ledger: Arc::new(Ledger::new(database.clone())),
-            vault: Vault::new(database.clone(), master_key),
+            ledger: Arc::new(Ledger::new(database.clone(), services.clock.clone())),
+            vault: Vault::new(database.clone(), master_key, services.clock.clone()),
             services,
         }))
     }
@@ -179,13 +171,10 @@ impl Engine {
         &self.0.vault
     }
 
-    /// Something that opens sealed values for a reader with this disclosure.
-    pub fn opener(&self, disclosure: Disclosure) -> Opener {
-        Opener {
-            vault: self.0.vault.clone(),
-            disclosure,
-            keys: HashMap::new(),
-        }
+    /// A reader of this engine's ledger, for consumers: it reads entries and opens or redacts
+    /// them, and cannot run a command.
+    pub fn reader(&self) -> LedgerReader {
+        LedgerReader::new(self.0.ledger.clone(), self.0.vault.clone())
     }
 
     /// The current time on the engine's clock.
@@ -508,89 +497,6 @@ fn replayed(
             .collect(),
         replayed: true,
     }))
-}
-
-/// A ledger entry as readers and integrations see it (feed, stream, webhooks, NATS): its stored
-/// payload and metadata as JSON, sealed values opened or redacted by `opener`.
-pub async fn entry_json(
-    entry: &crate::ledger::LedgerEntry,
-    opener: &mut Opener,
-) -> Result<Value, EngineError> {
-    let mut payload: Value = serde_json::from_str(&entry.payload)
-        .map_err(|error| EngineError::Internal(format!("stored payload is not JSON: {error}")))?;
-    opener.open(&entry.complaint_id, &mut payload).await?;
-    let metadata: Value = serde_json::from_str(&entry.metadata)
-        .map_err(|error| EngineError::Internal(format!("stored metadata is not JSON: {error}")))?;
-    Ok(serde_json::json!({
-        "position": entry.position,
-        "complaint_id": entry.complaint_id,
-        "sequence": entry.sequence,
-        "type": entry.event_type,
-        "version": entry.event_version,
-        "recorded_at": metadata.get(meta::RECORDED_AT),
-        "metadata": metadata,
-        "payload": payload,
-        "hash": entry.hash,
-    }))
-}
-
-/// Opens the sealed values of events of many complaints, looking each complaint's key up once.
-pub struct Opener {
-    vault: Vault,
-    disclosure: Disclosure,
-    keys: HashMap<Uuid, KeyState>,
-}
-
-impl Opener {
-    /// Replaces the sealed values in `value`, an event payload of `complaint_id`.
-    pub async fn open(&mut self, complaint_id: &str, value: &mut Value) -> Result<(), EngineError> {
-        if self.disclosure == Disclosure::Redacted {
-            open_sealed(value, None);
-            return Ok(());
-        }
-        let key = match Uuid::parse_str(complaint_id) {
-            Ok(id) => {
-                if !self.keys.contains_key(&id) {
-                    let key = self.vault.key(id).await?;
-                    self.keys.insert(id, key);
-                }
-                self.keys.get(&id)
-            }
-            Err(_) => None,
-        };
-        open_sealed(value, Some(key.unwrap_or(&KeyState::Missing)));
-        Ok(())
-    }
-}
-
-/// Replaces every sealed value (`{"sealed": "…"}`) in `value` by its plaintext, `[erased]`
-/// once the key is destroyed, or `[sealed]` when the reader may not see personal data.
-fn open_sealed(value: &mut Value, key: Option<&KeyState>) {
-    match value {
-        Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some(Value::String(sealed)) = map.get("sealed") {
-                    *value = Value::String(match key {
-                        None => "[sealed]".to_owned(),
-                        Some(KeyState::Active(key)) => key
-                            .unseal(sealed)
-                            .unwrap_or_else(|_| "[unreadable]".to_owned()),
-                        Some(KeyState::Destroyed | KeyState::Missing) => "[erased]".to_owned(),
-                    });
-                    return;
-                }
-            }
-            for field in map.values_mut() {
-                open_sealed(field, key);
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                open_sealed(item, key);
-            }
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use uuid::Uuid;
 
-use crate::database::{with_pool, Database};
+use crate::database::Database;
+use crate::with_pool;
 
 /// Metadata key of the per-event identifier.
 pub const EVENT_ID: &str = "event_id";

@@ -9,12 +9,15 @@
 //! key never breaks the chain.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
+use obliged_domain::Clock;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tokio::sync::{watch, Mutex};
 
-use crate::database::{with_pool, Database};
+use crate::database::Database;
+use crate::with_pool;
 
 /// The advisory lock key of the sequencer ("obliged" in ASCII).
 const SEQUENCER_LOCK: i64 = 0x006f_626c_6967_6564;
@@ -151,6 +154,8 @@ impl SqlRow for sqlx::postgres::PgRow {
 /// The ledger of one database. Share one per process.
 pub struct Ledger {
     database: Database,
+    /// When each step happened (`sequenced_at`): the same clock as the commands'.
+    clock: Arc<dyn Clock>,
     /// Serializes this process's sequencer steps; other processes are kept out by the database.
     sequencer: Mutex<()>,
     head: watch::Sender<u64>,
@@ -207,14 +212,20 @@ const SQLITE_PENDING: &str = "SELECT aggregate_type, aggregate_id, sequence, eve
      WHERE global_seq > $1 ORDER BY global_seq LIMIT $2";
 
 impl Ledger {
-    pub fn new(database: Database) -> Self {
+    pub fn new(database: Database, clock: Arc<dyn Clock>) -> Self {
         Self {
             database,
+            clock,
             sequencer: Mutex::new(()),
             head: watch::Sender::new(0),
             appended: watch::Sender::new(0),
             recent: std::sync::Mutex::new(Recent::default()),
         }
+    }
+
+    /// The database this ledger lives in.
+    pub fn database(&self) -> &Database {
+        &self.database
     }
 
     /// Follows the ledger's head position as this process learns of it.
@@ -258,7 +269,7 @@ impl Ledger {
     }
 
     async fn sequence_locked(&self, limit: usize) -> Result<usize, LedgerError> {
-        let sequenced_at = jiff::Timestamp::now().to_string();
+        let sequenced_at = self.clock.now().to_string();
         let (appended, head) = match &self.database {
             Database::Postgres(pool) => {
                 let mut tx = pool.begin().await?;

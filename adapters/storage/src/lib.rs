@@ -1,20 +1,21 @@
-//! Storage for obliged: the connection to the embedded SQLite file or to PostgreSQL, the
-//! project's own migrations, the complaint event store (cqrs-es `PersistedEventStore` over
-//! sqlite-es or postgres-es, `new_event_store` only), the sealing of personal data, API tokens,
-//! the [`Engine`] that runs commands against them, and accountability reports read from the
-//! ledger.
+//! The log of obliged: the connection to the embedded SQLite file or to PostgreSQL and every
+//! migration, the complaint event store (cqrs-es `PersistedEventStore` over sqlite-es or
+//! postgres-es, `new_event_store` only), the [`Engine`] (the command path and nothing else),
+//! the sequencer and hash-chained [`Ledger`], [`entries`](LedgerReader) (the one place that
+//! turns a ledger entry into what a reader or integration may see), the vault that seals
+//! personal data, API tokens, consumers' checkpoints and wake-ups, and (feature `testing`) a
+//! fresh store per test.
 //!
-//! Nothing here reads the environment: the binary hands over typed settings.
+//! Nothing here reads the environment or the wall clock: the binary hands over typed settings
+//! and a clock.
 
 mod checkpoints;
 mod database;
 mod engine;
+mod entries;
 mod event_store;
 mod ledger;
 mod notifications;
-mod projections;
-mod read_models;
-mod reports;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -23,19 +24,14 @@ mod vault;
 pub use checkpoints::Checkpoints;
 pub use database::{is_unavailable, Database, DatabaseError, StoreKind};
 pub use engine::{
-    entry_json, AppendedEvent, CommandOutcome, CommandRequest, Disclosure, Engine, EngineError,
-    Opener, RecordedEvent, RETRY_ATTEMPTS,
+    AppendedEvent, CommandOutcome, CommandRequest, Engine, EngineError, RecordedEvent,
+    RETRY_ATTEMPTS,
 };
+pub use entries::{entry_json, Disclosure, EntryError, LedgerReader, Opener};
 pub use event_store::ComplaintStore;
 pub use ledger::{
     entry_hash, Ledger, LedgerEntry, LedgerError, Verification, GENESIS_HASH, SEQUENCE_BATCH,
 };
 pub use notifications::Notifications;
-pub use projections::{from_micros, micros, ProjectionError, Projector, COMPLAINTS_PROJECTOR};
-pub use read_models::{
-    ComplaintFilter, ComplaintListItem, DuePromise, DueRungRow, OwnerCounters, QueueItem,
-    ReadModels, FLAGS,
-};
-pub use reports::{accountability_report, ReportError, REPORT_PAGE};
 pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
 pub use vault::{MasterKey, Vault, VaultError};

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
-use crate::database::{with_pool, Database};
+use crate::database::Database;
+use crate::with_pool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

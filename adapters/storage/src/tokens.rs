@@ -2,16 +2,17 @@
 //! its SHA-256, so a copy of the database does not let anyone call the API.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jiff::Timestamp;
-use obliged_domain::StaffId;
+use obliged_domain::{Clock, StaffId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::database::{with_pool, Database};
+use crate::database::Database;
+use crate::with_pool;
 
 const TOKEN_PREFIX: &str = "obl_";
 
@@ -115,11 +116,12 @@ fn from_row((id, name, role, created_at, revoked_at): TokenRow) -> Result<ApiTok
 #[derive(Clone)]
 pub struct Tokens {
     database: Database,
+    clock: Arc<dyn Clock>,
 }
 
 impl Tokens {
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, clock: Arc<dyn Clock>) -> Self {
+        Self { database, clock }
     }
 
     pub async fn create(&self, name: &str, role: Role) -> Result<IssuedToken, TokenError> {
@@ -131,7 +133,7 @@ impl Tokens {
             id: Uuid::now_v7(),
             name,
             role,
-            created_at: Timestamp::now().to_string(),
+            created_at: self.clock.now().to_string(),
             revoked_at: None,
         };
         with_pool!(&self.database, pool => {
@@ -164,7 +166,7 @@ impl Tokens {
 
     /// Revokes every active token whose id or name is `name_or_id`; returns how many.
     pub async fn revoke(&self, name_or_id: &str) -> Result<u64, TokenError> {
-        let revoked_at = Timestamp::now().to_string();
+        let revoked_at = self.clock.now().to_string();
         let revoked = with_pool!(&self.database, pool => {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 \

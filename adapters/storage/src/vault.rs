@@ -6,16 +6,17 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
-use jiff::Timestamp;
-use obliged_domain::{PlainText, SealedText};
+use obliged_domain::{Clock, PlainText, SealedText};
 use uuid::Uuid;
 
-use crate::database::{with_pool, Database};
+use crate::database::Database;
+use crate::with_pool;
 
 const NONCE_LEN: usize = 24;
 
@@ -201,13 +202,15 @@ impl DataKey {
 pub struct Vault {
     database: Database,
     master: XChaCha20Poly1305,
+    clock: Arc<dyn Clock>,
 }
 
 impl Vault {
-    pub fn new(database: Database, master: &MasterKey) -> Self {
+    pub fn new(database: Database, master: &MasterKey, clock: Arc<dyn Clock>) -> Self {
         Self {
             database,
             master: XChaCha20Poly1305::new(&master.0),
+            clock,
         }
     }
 
@@ -215,7 +218,7 @@ impl Vault {
     pub async fn create_key(&self, subject: Uuid) -> Result<KeyState, VaultError> {
         let key = XChaCha20Poly1305::generate_key(&mut OsRng);
         let wrapped = encrypt(&self.master, &key, subject.as_bytes());
-        let created_at = Timestamp::now().to_string();
+        let created_at = self.clock.now().to_string();
         let subject_text = subject.to_string();
         with_pool!(&self.database, pool => {
             sqlx::query(
@@ -267,7 +270,7 @@ impl Vault {
     /// Destroys the data key of `subject`. Returns whether a live key was destroyed.
     pub async fn destroy(&self, subject: Uuid) -> Result<bool, VaultError> {
         let subject_text = subject.to_string();
-        let destroyed_at = Timestamp::now().to_string();
+        let destroyed_at = self.clock.now().to_string();
         let result = with_pool!(&self.database, pool => {
             sqlx::query(
                 "UPDATE sealing_keys SET wrapped_key = NULL, destroyed_at = $1 \

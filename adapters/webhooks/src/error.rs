@@ -3,7 +3,7 @@
 //! the ledger, rendering an entry). A receiver that answers badly is not an error here: it is an
 //! attempt's outcome, recorded on the subscription.
 
-use obliged_storage::{EngineError, LedgerError};
+use obliged_storage::{EntryError, LedgerError};
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub enum WebhookError {
     Render {
         position: u64,
         #[source]
-        source: EngineError,
+        source: EntryError,
     },
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),

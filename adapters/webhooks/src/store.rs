@@ -4,21 +4,11 @@
 //! makes a claim exclusive across processes (see `worker.rs`).
 
 use jiff::Timestamp;
-use obliged_storage::Database;
+use obliged_storage::{with_pool, Database};
 use uuid::Uuid;
 
 use crate::error::WebhookError;
 use crate::subscription::{DeadLetter, Subscription, WebhookSecret};
-
-/// Runs the same code on either pool; `$1, $2…` placeholders work on both databases.
-macro_rules! with_pool {
-    ($database:expr, $pool:ident => $body:expr) => {
-        match $database {
-            Database::Sqlite($pool) => $body,
-            Database::Postgres($pool) => $body,
-        }
-    };
-}
 
 const COLUMNS: &str = "s.id, s.url, s.event_types, s.secret, s.max_attempts, s.position, \
      s.attempts, s.next_attempt_at, s.last_error, s.last_error_at, s.last_delivered_at, \

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use obliged_domain::Clock;
-use obliged_storage::{Database, Engine, Ledger};
+use obliged_storage::{Database, Ledger, LedgerReader};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -23,7 +23,8 @@ use crate::subscription::{
 pub struct Webhooks(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
-    pub engine: Engine,
+    pub reader: LedgerReader,
+    /// The ledger's database: subscriptions and their cursors live beside what they follow.
     pub database: Database,
     pub clock: Arc<dyn Clock>,
     pub settings: WebhookSettings,
@@ -35,10 +36,9 @@ pub(crate) struct Inner {
 }
 
 impl Webhooks {
-    /// `database` must be the one `engine` runs on: subscriptions follow its ledger.
+    /// Subscriptions to the ledger `reader` reads, kept in that ledger's database.
     pub fn new(
-        engine: Engine,
-        database: Database,
+        reader: LedgerReader,
         clock: Arc<dyn Clock>,
         settings: WebhookSettings,
     ) -> Result<Self, WebhookError> {
@@ -47,8 +47,8 @@ impl Webhooks {
             .map_err(|error| WebhookError::InvalidSettings(error.to_string()))?;
         let client = crate::delivery::client(settings.request_timeout)?;
         Ok(Self(Arc::new(Inner {
-            engine,
-            database,
+            database: reader.database().clone(),
+            reader,
             clock,
             settings,
             lease,
@@ -62,7 +62,7 @@ impl Webhooks {
     }
 
     pub(crate) fn ledger(&self) -> &Ledger {
-        self.0.engine.ledger()
+        self.0.reader.ledger()
     }
 
     pub(crate) fn now(&self) -> Timestamp {

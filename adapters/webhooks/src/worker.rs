@@ -311,7 +311,7 @@ impl Webhooks {
             return Ok(());
         };
 
-        let mut opener = self.0.engine.opener(Disclosure::Redacted);
+        let mut opener = self.0.reader.opener(Disclosure::Redacted);
         let body =
             entry_json(&entry, &mut opener)
                 .await

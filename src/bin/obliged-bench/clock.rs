@@ -19,7 +19,8 @@ use obliged_domain::{
     ComplaintCommand, ComplaintServices, FixedClock, Offset, Owner, PlainText, Policy, PromiseId,
     PromiseKind, Recipient, RungSpec, Subject, SubjectKind,
 };
-use obliged_storage::{Database, Engine, MasterKey, Projector, ReadModels};
+use obliged_projections::{Projector, ReadModels};
+use obliged_storage::{Database, Engine, MasterKey};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -110,7 +111,10 @@ pub async fn tick(store: &str, database: &Database, rungs: usize) -> anyhow::Res
     eprintln!("[{store}] tick: {} complaints with a promise", rungs * 2);
     let due_at = start + SignedDuration::from_hours(1);
     let complaints = seed_promises(&engine, rungs * 2, due_at).await?;
-    let projector = Arc::new(Projector::new(database.clone(), engine.ledger().clone()));
+    let projector = Arc::new(Projector::new(
+        engine.ledger().clone(),
+        Arc::new(clock.clone()),
+    ));
     projector.catch_up().await?;
     clock.set(due_at + SignedDuration::from_mins(1));
 
@@ -211,7 +215,7 @@ async fn seed_promises(
 /// `size` rows of the due scan in the projector's format (times in epoch microseconds):
 /// `DUE_NOW` due in the hour before `now`, the rest scattered over the year after it.
 async fn seed_due_rungs(database: &Database, size: usize, now: Timestamp) -> anyhow::Result<()> {
-    let now_micros = obliged_storage::micros(now);
+    let now_micros = obliged_projections::micros(now);
     let hour = 3_600_000_000i64;
     let year = 365 * 24 * hour;
     let due = i64::from(DUE_NOW);

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use obliged::startup::SystemClock;
 use obliged_domain::{Channel, ComplaintCommand, ComplaintServices, Direction, PlainText, Policy};
 use obliged_storage::{entry_hash, Database, Engine, MasterKey, GENESIS_HASH};
 use sqlx::Row;
@@ -55,7 +56,7 @@ async fn one(
     let engine = Engine::new(
         database,
         &MasterKey::generate(),
-        ComplaintServices::new(Arc::new(obliged::startup::SystemClock), Policy::default()),
+        ComplaintServices::new(Arc::new(SystemClock), Policy::default()),
     );
     // A multiple of the client count, so that command i's complaint belongs to its client.
     let complaint_count = clients * 4.max(64usize.div_ceil(clients));

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use obliged::startup::SystemClock;
 use obliged_domain::{Channel, ComplaintCommand, ComplaintServices, Direction, PlainText, Policy};
 use obliged_storage::{Database, Disclosure, Engine, MasterKey};
 use sqlx::Row;
@@ -32,7 +33,7 @@ async fn measure(store: &str, database: &Database, events: usize) -> anyhow::Res
     let engine = Engine::new(
         database,
         &MasterKey::generate(),
-        ComplaintServices::new(Arc::new(obliged::startup::SystemClock), Policy::default()),
+        ComplaintServices::new(Arc::new(SystemClock), Policy::default()),
     );
     let filed = engine.file(request(filing(1))).await?;
     let id = filed.complaint_id;

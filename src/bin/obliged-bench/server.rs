@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
+use obliged::app::App;
+use obliged::startup::SystemClock;
 use obliged_domain::{
     Channel, ComplaintCommand, Direction, Owner, PlainText, Policy, PromiseId, PromiseKind,
 };
@@ -196,7 +198,7 @@ fn latency_figure(store: &str, label: &str, http: &MixRun, direct: &MixRun, p: f
 }
 
 async fn token(database: &Database) -> anyhow::Result<String> {
-    Ok(Tokens::new(database.clone())
+    Ok(Tokens::new(database.clone(), Arc::new(SystemClock))
         .create("bench-agent", Role::Agent)
         .await?
         .secret)
@@ -277,18 +279,18 @@ async fn mix(base: &str, token: &str, rounds: usize) -> anyhow::Result<MixRun> {
 /// The same operations in-process, on the engine and read models of a full obliged (workers
 /// included), by 16 tasks.
 async fn in_process(database: &Database, rounds: usize) -> anyhow::Result<MixRun> {
-    let state = obliged::startup::state(
+    let app = App::new(
         database,
         &MasterKey::generate(),
         Policy::default(),
-        Arc::new(obliged::startup::SystemClock),
+        Arc::new(SystemClock),
     );
-    let workers = obliged::workers::spawn(&state, None, Duration::from_secs(3600));
+    let workers = obliged::workers::spawn(&app, None, Duration::from_secs(3600));
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for worker in 0..CLIENTS {
-        let engine = state.engine.clone();
-        let read_models = state.read_models.clone();
+        let engine = app.engine.clone();
+        let read_models = app.read_models.clone();
         tasks.spawn(async move {
             let mut log = Log::default();
             let owner = format!("agent-{worker}");
@@ -385,7 +387,7 @@ async fn in_process(database: &Database, rounds: usize) -> anyhow::Result<MixRun
         });
     }
     let run = finish(tasks, started).await;
-    state.shutdown.send_replace(true);
+    app.shutdown.send_replace(true);
     for worker in workers {
         let _ = worker.await;
     }
@@ -522,8 +524,8 @@ async fn peak_with(
 
 /// Waits until the ledger holds `events` entries and the projector has reached them.
 async fn caught_up(database: &Database, events: u64) -> anyhow::Result<()> {
-    let ledger = Ledger::new(database.clone());
-    let checkpoints = Checkpoints::new(database.clone());
+    let ledger = Ledger::new(database.clone(), Arc::new(SystemClock));
+    let checkpoints = Checkpoints::new(database.clone(), Arc::new(SystemClock));
     let deadline = Instant::now() + Duration::from_secs(3600);
     loop {
         let head = ledger.head_position().await?;
@@ -531,7 +533,7 @@ async fn caught_up(database: &Database, events: u64) -> anyhow::Result<()> {
             .all()
             .await?
             .into_iter()
-            .find(|(name, _)| name == obliged_storage::COMPLAINTS_PROJECTOR)
+            .find(|(name, _)| name == obliged_projections::COMPLAINTS_PROJECTOR)
             .map_or(0, |(_, position)| position);
         if head >= events && projected >= head {
             return Ok(());

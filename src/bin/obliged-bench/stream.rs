@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use jiff::Timestamp;
+use obliged::startup::SystemClock;
 use obliged_domain::{
     Category, Channel, ComplaintCommand, ComplaintEvent, ComplaintServices, Customer,
     CustomerReference, Direction, Owner, PlainText, Policy, PromiseId, PromiseKind, SealedText,
     StaffId,
 };
-use obliged_storage::{
-    CommandRequest, Database, Engine, Ledger, MasterKey, Projector, SEQUENCE_BATCH,
-};
+use obliged_projections::Projector;
+use obliged_storage::{CommandRequest, Database, Engine, Ledger, MasterKey, SEQUENCE_BATCH};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -350,7 +350,7 @@ async fn projection(
     complaints: usize,
 ) -> anyhow::Result<Vec<Figure>> {
     let total = seed_lives(database, complaints).await?;
-    let ledger = Arc::new(Ledger::new(database.clone()));
+    let ledger = Arc::new(Ledger::new(database.clone(), Arc::new(SystemClock)));
     // The append benchmark left rows in `events` too; sequence everything.
     let started = Instant::now();
     let mut sequenced = 0;
@@ -363,7 +363,7 @@ async fn projection(
     }
     let sequencing = started.elapsed();
 
-    let (head, value, read_ceiling) = rebuild_against_reading(database, &ledger).await?;
+    let (head, value, read_ceiling) = rebuild_against_reading(&ledger).await?;
     let catch_up = Figure {
         store: store.into(),
         name: "projection catch-up".into(),
@@ -400,10 +400,7 @@ async fn projection(
 
 /// Rebuilds the read models from position 0 after reading the whole ledger once: the head, the
 /// rebuild's events/s and the reading's events/s (its ceiling).
-async fn rebuild_against_reading(
-    database: &Database,
-    ledger: &Arc<Ledger>,
-) -> anyhow::Result<(u64, f64, f64)> {
+async fn rebuild_against_reading(ledger: &Arc<Ledger>) -> anyhow::Result<(u64, f64, f64)> {
     let head = ledger.head_position().await?;
     let started = Instant::now();
     let mut after = 0;
@@ -413,7 +410,7 @@ async fn rebuild_against_reading(
     }
     let read_ceiling = head as f64 / started.elapsed().as_secs_f64();
 
-    let projector = Projector::new(database.clone(), ledger.clone());
+    let projector = Projector::new(ledger.clone(), Arc::new(SystemClock));
     let started = Instant::now();
     let reached = projector.rebuild().await?;
     let rebuild = started.elapsed();
@@ -433,9 +430,9 @@ pub async fn interleaved_catch_up(
     let fresh = crate::Fresh::new(store, postgres_url).await?;
     let measured = async {
         let total = seed_interleaved_lives(&fresh.database, complaints).await?;
-        let ledger = Arc::new(Ledger::new(fresh.database.clone()));
+        let ledger = Arc::new(Ledger::new(fresh.database.clone(), Arc::new(SystemClock)));
         while ledger.sequence(SEQUENCE_BATCH).await? > 0 {}
-        let (head, value, read_ceiling) = rebuild_against_reading(&fresh.database, &ledger).await?;
+        let (head, value, read_ceiling) = rebuild_against_reading(&ledger).await?;
         anyhow::ensure!(head == total as u64, "sequenced {head} of {total}");
         let figure = Figure {
             store: store.into(),
@@ -464,7 +461,7 @@ pub async fn interleaved_catch_up(
 /// Commands issued one at a time while a consumer follows the ledger as SSE clients do; the
 /// latency is from issuing the command to the consumer holding its event.
 async fn latency(store: &str, database: &Database, commands: usize) -> anyhow::Result<Vec<Figure>> {
-    let clock = Arc::new(obliged::startup::SystemClock);
+    let clock = Arc::new(SystemClock);
     let engine = Engine::new(
         database,
         &MasterKey::generate(),

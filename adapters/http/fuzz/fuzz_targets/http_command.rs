@@ -34,7 +34,7 @@ fn harness() -> &'static Harness {
                 .await
                 .expect("a SQLite store needs no server");
             let clock = FixedClock::new("2026-03-02T09:00:00Z".parse().expect("timestamp"));
-            let state = obliged::startup::state(
+            let state = obliged_http::fuzzing::state(
                 &store.database,
                 &MasterKey::generate(),
                 Policy::default(),

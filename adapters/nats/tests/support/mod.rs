@@ -19,7 +19,7 @@ use obliged_domain::{
     FixedClock, PlainText, Policy, StaffId,
 };
 use obliged_nats::{NatsError, NatsPublisher, NatsSettings};
-use obliged_storage::{CommandRequest, Database, Engine, MasterKey, SEQUENCE_BATCH};
+use obliged_storage::{Checkpoints, CommandRequest, Engine, MasterKey, SEQUENCE_BATCH};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -117,6 +117,8 @@ impl Drop for TestNats {
 pub struct Fixture {
     pub nats: TestNats,
     pub engine: Engine,
+    /// The checkpoints the publisher keeps, on the test's clock.
+    pub checkpoints: Checkpoints,
     pub store: TestStore,
     pub settings: NatsSettings,
 }
@@ -126,6 +128,7 @@ impl Fixture {
         let nats = TestNats::connect().await?;
         let store = TestStore::create(backend).await?;
         let clock = FixedClock::new("2026-03-02T09:00:00Z".parse().expect("timestamp"));
+        let checkpoints = Checkpoints::new(store.database.clone(), Arc::new(clock.clone()));
         let engine = Engine::new(
             &store.database,
             &MasterKey::generate(),
@@ -142,6 +145,7 @@ impl Fixture {
         Some(Self {
             nats,
             engine,
+            checkpoints,
             store,
             settings,
         })
@@ -160,8 +164,8 @@ impl Fixture {
         loop {
             let connected = NatsPublisher::connect(
                 settings.clone(),
-                self.engine.clone(),
-                self.store.database.clone(),
+                self.engine.reader(),
+                self.checkpoints.clone(),
             )
             .await;
             match connected {
@@ -259,16 +263,7 @@ impl Fixture {
     }
 
     async fn event_count(&self) -> u64 {
-        let count: i64 = match &self.store.database {
-            Database::Sqlite(pool) => sqlx::query_scalar("SELECT count(*) FROM events")
-                .fetch_one(pool)
-                .await
-                .expect("count events"),
-            Database::Postgres(pool) => sqlx::query_scalar("SELECT count(*) FROM events")
-                .fetch_one(pool)
-                .await
-                .expect("count events"),
-        };
+        let count = obliged_storage::testing::event_count(&self.store.database, None).await;
         count as u64
     }
 

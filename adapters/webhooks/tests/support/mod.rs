@@ -210,7 +210,7 @@ fn instance(
         master_key,
         ComplaintServices::new(clock.clone(), Policy::default()),
     );
-    let webhooks = Webhooks::new(engine.clone(), database.clone(), clock, settings)?;
+    let webhooks = Webhooks::new(engine.reader(), clock, settings)?;
     Ok((engine, webhooks))
 }
 
