@@ -35,3 +35,7 @@ mod binary;
 mod crash;
 // The benchmark binary in quick mode: every figure reported on both stores.
 mod bench;
+// The house's rules: what each crate may depend on.
+mod layout;
+// The README's run command and curl session, run as written in a fresh folder.
+mod readme;
