@@ -24,8 +24,36 @@ macro_rules! with_pool {
     };
 }
 
+/// Creates a new SQLite file readable and writable by its owner only (0600): it holds sealed
+/// personal data and the token hashes. SQLite gives its `-wal` and `-shm` files the database
+/// file's mode. An existing file keeps the mode it has, so a deployment that chose another one
+/// keeps it; in-memory databases have no file.
+fn create_private(path: &std::path::Path) -> Result<(), DatabaseError> {
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(DatabaseError::Create {
+            path: path.display().to_string(),
+            source: error,
+        }),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
+    #[error("cannot create the database file {path}: {source}")]
+    Create {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("cannot connect to the database: {0}")]
@@ -77,8 +105,9 @@ impl Database {
     /// Connects to `url`: `sqlite://PATH` (the file is created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(DatabaseError::Connect)?
+            let options = SqliteConnectOptions::from_str(url).map_err(DatabaseError::Connect)?;
+            create_private(options.get_filename())?;
+            let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 // FULL: an acknowledged command survives power loss, not only a crash.
@@ -220,5 +249,29 @@ mod tests {
         ] {
             assert!(!is_unavailable(&error), "{error:?}");
         }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_sqlite_store_and_its_wal_are_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let folder = std::env::temp_dir().join(format!("obliged-mode-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join("obliged.db");
+        let database = super::Database::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        // Migrating writes, so SQLite creates the -wal and -shm files.
+        database.migrate().await.unwrap();
+        for file in ["obliged.db", "obliged.db-wal", "obliged.db-shm"] {
+            let mode = std::fs::metadata(folder.join(file))
+                .unwrap_or_else(|error| panic!("{file}: {error}"))
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} has mode {:o}", mode & 0o777);
+        }
+        database.close().await;
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 }
