@@ -151,9 +151,14 @@ pub fn json_report(report: &AccountabilityReport, evidence: bool) -> Json {
     })
 }
 
-/// A CSV field, quoted when it needs to be (RFC 4180).
+/// A CSV field, quoted when it needs to be (RFC 4180). A field a spreadsheet would read as a
+/// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is neutralized the way
+/// OWASP recommends: a leading `'` makes it text, and the field is quoted. Only text reaches
+/// here that way (owner, team, category names); the figures are never negative.
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("\"'{}\"", text.replace('"', "\"\""))
+    } else if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_owned()
@@ -491,6 +496,19 @@ mod tests {
         assert_eq!(csv_field("alice"), "alice");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn csv_fields_a_spreadsheet_would_run_are_text() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "\"'+1\"");
+        assert_eq!(csv_field("-2+3"), "\"'-2+3\"");
+        assert_eq!(csv_field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_field("\tcmd"), "\"'\tcmd\"");
+        assert_eq!(csv_field("\rcmd"), "\"'\rcmd\"");
+        // Inside a field, the same characters are harmless.
+        assert_eq!(csv_field("a-b@c"), "a-b@c");
+        assert_eq!(csv_field("0.5"), "0.5");
     }
 
     #[test]
