@@ -1,6 +1,7 @@
 //! Tokens and roles, and personal data sealed at rest.
 
 use axum::http::{Method, StatusCode};
+use obliged_storage::{Role, TokenError};
 use serde_json::json;
 
 use crate::support::{
@@ -10,6 +11,7 @@ use crate::support::{
 for_each_store!(
     roles_decide_who_reads_and_who_commands,
     tokens_are_stored_only_as_hashes,
+    an_active_token_name_belongs_to_one_token,
     personal_data_is_sealed_at_rest_and_opened_for_readers,
 );
 
@@ -100,6 +102,56 @@ async fn tokens_are_stored_only_as_hashes(backend: Backend) {
     }
     let listed = app.state.tokens.list().await.expect("list");
     assert_eq!(listed.len(), 4);
+}
+
+/// A token's name is the actor its commands are recorded under and the scope of its
+/// idempotency keys, so two active tokens must not share one (revoking "agent" must not end two
+/// people's access). A revoked name can be given again.
+async fn an_active_token_name_belongs_to_one_token(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let tokens = &app.state.tokens;
+    let refused = tokens.create("alice", Role::Lead).await;
+    assert!(
+        matches!(refused, Err(TokenError::NameTaken(ref name)) if name == "alice"),
+        "{refused:?}"
+    );
+    // Racing creations of one new name: exactly one wins.
+    let (first, second) = tokio::join!(
+        tokens.create("carol", Role::Agent),
+        tokens.create("carol", Role::Agent)
+    );
+    assert_eq!(
+        [first.is_ok(), second.is_ok()]
+            .iter()
+            .filter(|ok| **ok)
+            .count(),
+        1,
+        "{first:?} {second:?}"
+    );
+    assert_eq!(tokens.revoke("alice").await.expect("revoke alice"), 1);
+    let renewed = tokens
+        .create("alice", Role::Agent)
+        .await
+        .expect("a revoked name is free");
+    let active: Vec<_> = tokens
+        .list()
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|token| token.name.as_str() == "alice" && token.revoked_at.is_none())
+        .collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].id, renewed.token.id);
+    let old = app.get("/api/counters", &app.agent).await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the revoked token is refused"
+    );
+    let new = app.get("/api/counters", &renewed.secret).await;
+    assert_eq!(new.status, StatusCode::OK);
 }
 
 async fn personal_data_is_sealed_at_rest_and_opened_for_readers(backend: Backend) {

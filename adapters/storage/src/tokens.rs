@@ -65,6 +65,8 @@ impl fmt::Display for Role {
 pub enum TokenError {
     #[error("invalid token name: {0}")]
     InvalidName(#[from] obliged_domain::InvalidValue),
+    #[error("an active token is already named {0:?}; revoke it first or choose another name")]
+    NameTaken(String),
     #[error("no active token named or with id {0:?}")]
     NotFound(String),
     #[error("stored token {id} has an unknown role {role:?}")]
@@ -96,6 +98,23 @@ fn hash(secret: &str) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+/// Binds a new token's columns, in the order of the insert: id, name, role, hash, created at.
+fn bind_token<'q, DB: sqlx::Database>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    token: &ApiToken,
+    secret: &str,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(token.id.to_string())
+        .bind(token.name.as_str().to_owned())
+        .bind(token.role.as_str().to_owned())
+        .bind(hash(secret))
+        .bind(token.created_at.clone())
 }
 
 type TokenRow = (String, String, String, String, Option<String>);
@@ -136,20 +155,41 @@ impl Tokens {
             created_at: self.clock.now().to_string(),
             revoked_at: None,
         };
-        with_pool!(&self.database, pool => {
-            sqlx::query(
-                "INSERT INTO api_tokens (id, name, role, token_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(token.id.to_string())
-            .bind(token.name.as_str())
-            .bind(role.as_str())
-            .bind(hash(&secret))
-            .bind(&token.created_at)
-            .execute(pool)
-            .await
-            .map(drop)?
-        });
+        // The name is the actor every command is recorded under (and the scope of idempotency
+        // keys), so two active tokens must not share one. The check and the insert are one
+        // statement in a transaction that excludes other creations of the same name: SQLite's
+        // immediate transaction takes the one write lock; PostgreSQL takes an advisory lock
+        // on the name.
+        const INSERT: &str = "INSERT INTO api_tokens (id, name, role, token_hash, created_at) \
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS \
+             (SELECT 1 FROM api_tokens WHERE name = $2 AND revoked_at IS NULL)";
+        let inserted = match &self.database {
+            Database::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let inserted = bind_token(sqlx::query(INSERT), &token, &secret)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                inserted
+            }
+            Database::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('obliged:api_tokens:' || $1))")
+                    .bind(token.name.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let inserted = bind_token(sqlx::query(INSERT), &token, &secret)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                inserted
+            }
+        };
+        if inserted == 0 {
+            return Err(TokenError::NameTaken(token.name.as_str().to_owned()));
+        }
         Ok(IssuedToken { token, secret })
     }
 
@@ -164,7 +204,9 @@ impl Tokens {
         rows.into_iter().map(from_row).collect()
     }
 
-    /// Revokes every active token whose id or name is `name_or_id`; returns how many.
+    /// Revokes the active token whose id or name is `name_or_id` (active names are unique; a
+    /// store from before that rule may still hold several, and all of them go); returns how
+    /// many.
     pub async fn revoke(&self, name_or_id: &str) -> Result<u64, TokenError> {
         let revoked_at = self.clock.now().to_string();
         let revoked = with_pool!(&self.database, pool => {
