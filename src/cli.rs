@@ -12,7 +12,7 @@ use obliged_domain::Policy;
 use obliged_projections::formats::ReportFormat;
 use obliged_projections::Projector;
 use obliged_storage::{Disclosure, Ledger, MasterKey, Role, Tokens, Verification, SEQUENCE_BATCH};
-use obliged_webhooks::{NewSubscription, Start};
+use obliged_webhooks::{EgressPolicy, NewSubscription, Start, WebhookSettings};
 use uuid::Uuid;
 
 use crate::app::App;
@@ -58,8 +58,33 @@ pub struct Cli {
     )]
     pub policy: String,
 
+    /// Internal receivers webhooks may reach: host names, addresses or networks
+    /// (receiver.internal, 10.1.2.3, 10.1.0.0/16), comma-separated. Without it, deliveries go
+    /// only to public addresses: loopback, private, link-local, unique-local and unspecified
+    /// addresses are refused when subscribing and when connecting.
+    #[arg(
+        long,
+        global = true,
+        env = "OBLIGED_WEBHOOK_ALLOW",
+        value_delimiter = ',',
+        value_name = "HOST|ADDR|NET"
+    )]
+    pub webhook_allow: Vec<String>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Webhook delivery settings: the defaults, with the egress allowlist of `--webhook-allow`.
+    fn webhook_settings(&self) -> anyhow::Result<WebhookSettings> {
+        let egress = EgressPolicy::allowing(&self.webhook_allow)
+            .map_err(|reason| anyhow::anyhow!("--webhook-allow: {reason}"))?;
+        Ok(WebhookSettings {
+            egress,
+            ..WebhookSettings::default()
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,7 +237,7 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke every active token with this name or id.
+    /// Revoke the active token with this name or id.
     Revoke {
         #[arg(value_name = "NAME_OR_ID")]
         name_or_id: String,
@@ -239,9 +264,17 @@ fn parse_role(raw: &str) -> Result<Role, String> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let webhook_settings = cli.webhook_settings()?;
     match cli.command {
         Command::Serve(args) => {
-            serve(&cli.database_url, &cli.master_key_file, &cli.policy, args).await
+            serve(
+                &cli.database_url,
+                &cli.master_key_file,
+                &cli.policy,
+                webhook_settings,
+                args,
+            )
+            .await
         }
         Command::Migrate => {
             let database = startup::connect(&cli.database_url).await?;
@@ -255,7 +288,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Verify) => verify(&cli.database_url).await,
         Command::Projections(command) => projections(&cli.database_url, command).await,
-        Command::Webhook(command) => webhook(&cli.database_url, command).await,
+        Command::Webhook(command) => webhook(&cli.database_url, webhook_settings, command).await,
         Command::Clock(command) => {
             clock(
                 &cli.database_url,
@@ -282,13 +315,21 @@ async fn serve(
     database_url: &str,
     master_key_file: &std::path::Path,
     policy: &str,
+    webhook_settings: WebhookSettings,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
     init_tracing();
     let policy = crate::policy::load(policy)?;
     let database = startup::connect(database_url).await?;
     let master_key = startup::load_master_key(master_key_file)?;
-    let app = App::new(&database, &master_key, policy, Arc::new(SystemClock));
+    let app = App::with_webhook_settings(
+        &database,
+        &master_key,
+        policy,
+        Arc::new(SystemClock),
+        webhook_settings,
+    )
+    .context("the webhook settings")?;
     let nats = args.nats_url.map(|url| {
         let mut settings = obliged_nats::NatsSettings::new(url);
         settings.stream = args.nats_stream;
@@ -540,15 +581,21 @@ async fn clock(
     result
 }
 
-async fn webhook(database_url: &str, command: WebhookCommand) -> anyhow::Result<()> {
+async fn webhook(
+    database_url: &str,
+    webhook_settings: WebhookSettings,
+    command: WebhookCommand,
+) -> anyhow::Result<()> {
     let database = startup::connect(database_url).await?;
     // Webhook bodies carry no personal data, so no real key is needed to manage them.
-    let app = App::new(
+    let app = App::with_webhook_settings(
         &database,
         &MasterKey::generate(),
         Policy::default(),
         Arc::new(SystemClock),
-    );
+        webhook_settings,
+    )
+    .context("the webhook settings")?;
     let webhooks = &app.webhooks;
     let result: anyhow::Result<()> = async {
         match command {

@@ -234,7 +234,7 @@ async fn bodies_must_be_sent_as_json(backend: Backend) {
             ("authorization", &bearer(&admin)),
             ("content-type", b"text/plain"),
         ],
-        r#"{"url":"http://127.0.0.1:9/hook"}"#,
+        r#"{"url":"https://hooks.example.org/hook"}"#,
     )
     .await
     .assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type");
@@ -417,7 +417,7 @@ async fn other_roles_cannot_command_and_bad_tokens_are_unauthorized(backend: Bac
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
     // Reads, the feed and webhooks each have their roles.
-    let webhook = json!({"url":"http://127.0.0.1:9/hook"});
+    let webhook = json!({"url":"https://hooks.example.org/hook"});
     for (token, method, path, body) in [
         (
             &app.integration,

@@ -13,6 +13,8 @@ mod lifecycle;
 mod bad_input;
 // Hostile requests over HTTP and TCP: huge, deep, slow, flooding, SQL-looking, wrong role.
 mod hostile;
+// What a hostile tester found against a running server: SSRF, leaks, exhaustion, revocation.
+mod hardening;
 // The fuzz corpus and seeded mutations of it through the fuzz harness, on the stable toolchain.
 mod fuzz_corpus;
 // Concurrency, idempotency, and commands that outlive their client.

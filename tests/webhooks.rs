@@ -17,7 +17,7 @@ async fn subscriptions_are_managed_over_http(backend: Backend) {
         .post(
             "/api/webhooks",
             &app.integration,
-            &json!({"url":"http://127.0.0.1:9/hook","event_types":["ContactLogged"],
+            &json!({"url":"https://hooks.example.org/hook","event_types":["ContactLogged"],
                     "max_attempts":3,"start":"beginning"}),
         )
         .await;
@@ -50,7 +50,7 @@ async fn subscriptions_are_managed_over_http(backend: Backend) {
     app.post(
         "/api/webhooks",
         &app.agent,
-        &json!({"url":"http://127.0.0.1:9/"}),
+        &json!({"url":"https://hooks.example.org/"}),
     )
     .await
     .assert_problem(StatusCode::FORBIDDEN, "forbidden");

@@ -9,10 +9,11 @@
 //! and the subscription moves on, so order holds and nothing is dropped unrecorded.
 //!
 //! Module map: `webhooks.rs` is the API ([`Webhooks`]), `worker.rs` the delivery step, its claim
-//! and the loop, `delivery.rs` the HTTP request, [`signature`] the wire format, `store.rs` the
+//! and the loop, `delivery.rs` the HTTP request, `egress.rs` where it may go, [`signature`] the wire format, `store.rs` the
 //! tables, `subscription.rs` the value types, `settings.rs` the settings and retry schedule.
 
 mod delivery;
+mod egress;
 mod error;
 mod settings;
 pub mod signature;
@@ -21,6 +22,7 @@ mod subscription;
 mod webhooks;
 mod worker;
 
+pub use egress::{EgressPolicy, EgressRefused};
 pub use error::WebhookError;
 pub use settings::{WebhookSettings, MAX_ATTEMPTS_LIMIT};
 pub use subscription::{

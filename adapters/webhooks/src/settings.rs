@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::SignedDuration;
 use rand::Rng;
 
+use crate::egress::EgressPolicy;
 use crate::error::WebhookError;
 
 /// The most attempts a subscription may ask for on one entry.
@@ -36,6 +37,9 @@ pub struct WebhookSettings {
     /// How many ledger entries a step reads at once while looking for the next entry its
     /// subscription's filter wants. Progress past unwanted entries is written after each batch.
     pub scan_batch: usize,
+    /// Where deliveries may go: every public address, and the internal hosts and networks the
+    /// operator allows (none by default).
+    pub egress: EgressPolicy,
 }
 
 impl Default for WebhookSettings {
@@ -49,6 +53,7 @@ impl Default for WebhookSettings {
             lease: Duration::from_secs(120),
             poll_interval: Duration::from_secs(2),
             scan_batch: 500,
+            egress: EgressPolicy::default(),
         }
     }
 }

@@ -181,6 +181,13 @@ pub(crate) fn parse_url(raw: &str) -> Result<Url, WebhookError> {
     if url.fragment().is_some() {
         return Err(invalid("a fragment (#…) is never sent; leave it out"));
     }
+    // Credentials in the URL would be stored and listed in clear to every token that may list
+    // subscriptions; receivers authenticate a delivery by its signature instead.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "user names and passwords in the URL are not accepted; receivers check the signature",
+        ));
+    }
     Ok(url)
 }
 
@@ -220,6 +227,9 @@ mod tests {
             "ftp://crm.example.org/",
             "file:///etc/passwd",
             "https://crm.example.org/#part",
+            "http://user:pass@crm.example.org/hook",
+            "http://user@crm.example.org/hook",
+            "http://:secret@crm.example.org/hook",
         ] {
             assert!(
                 matches!(parse_url(bad), Err(WebhookError::InvalidUrl { .. })),

@@ -29,7 +29,7 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     pub settings: WebhookSettings,
     pub lease: SignedDuration,
-    pub client: reqwest::Client,
+    pub client: crate::delivery::Deliverer,
     /// Tells a running worker in this process that a subscription changed (created, rewound)
     /// so it need not wait for its next poll.
     pub wake: Notify,
@@ -45,7 +45,7 @@ impl Webhooks {
         settings.validate()?;
         let lease = SignedDuration::try_from(settings.lease)
             .map_err(|error| WebhookError::InvalidSettings(error.to_string()))?;
-        let client = crate::delivery::client(settings.request_timeout)?;
+        let client = crate::delivery::client(settings.request_timeout, &settings.egress)?;
         Ok(Self(Arc::new(Inner {
             database: reader.database().clone(),
             reader,
@@ -76,6 +76,14 @@ impl Webhooks {
         request: NewSubscription,
     ) -> Result<CreatedSubscription, WebhookError> {
         let url = parse_url(&request.url)?;
+        self.0
+            .settings
+            .egress
+            .check_url(&url)
+            .map_err(|refused| WebhookError::InvalidUrl {
+                url: request.url.clone(),
+                reason: refused.to_string(),
+            })?;
         let event_types = parse_event_types(request.event_types)?;
         let secret = match request.secret {
             Some(raw) => WebhookSecret::parse(&raw)?,

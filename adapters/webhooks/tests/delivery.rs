@@ -27,6 +27,7 @@ for_each_store!(
     run_delivers_as_entries_arrive_and_stops_on_shutdown,
     subscriptions_start_where_asked_and_can_be_removed,
     delivery_resumes_in_order_once_an_unreachable_receiver_is_back,
+    internal_receivers_are_refused_when_subscribing_and_when_connecting,
 );
 
 /// Files complaints and logs contacts: at least six entries of several types.
@@ -733,4 +734,63 @@ async fn delivery_resumes_in_order_once_an_unreachable_receiver_is_back(backend:
         .last_error
         .expect("the refusals are remembered")
         .contains("could not connect"));
+}
+
+/// The egress policy: with the default settings, a receiver on an internal address is refused
+/// when subscribing (an address or an internal name in the URL) and, for a subscription made
+/// where the operator allowed it, at connect time by every instance that does not allow it:
+/// the receiver hears nothing, and the error names the policy, not what answered.
+async fn internal_receivers_are_refused_when_subscribing_and_when_connecting(backend: Backend) {
+    let Some(harness) = Harness::start(backend, settings()).await else {
+        return;
+    };
+    let receiver = Receiver::start(Script::FailFirst(0)).await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    assert_ne!(by_name, receiver.url, "the receiver listens on 127.0.0.1");
+    let strict = harness
+        .another_instance(WebhookSettings {
+            egress: Default::default(),
+            ..settings()
+        })
+        .await;
+    for url in [receiver.url.clone(), by_name.clone()] {
+        let refused = strict
+            .subscribe(NewSubscription {
+                url: url.clone(),
+                event_types: Vec::new(),
+                secret: None,
+                max_attempts: None,
+                start: Start::Beginning,
+            })
+            .await;
+        match refused {
+            Err(WebhookError::InvalidUrl { reason, .. }) => {
+                assert!(reason.contains("egress policy"), "{url}: {reason}")
+            }
+            other => panic!("{url} was not refused: {other:?}"),
+        }
+    }
+
+    // Made where loopback is allowed, delivered by an instance where it is not.
+    let by_address = harness.subscribe(&receiver.url, &[], Some(1)).await;
+    let named = harness.subscribe(&by_name, &[], Some(1)).await;
+    harness.file().await;
+    let report = strict.tick().await.expect("tick");
+    assert_eq!(report.attempts.len(), 2, "{report:?}");
+    for attempt in &report.attempts {
+        match &attempt.outcome {
+            obliged_webhooks::AttemptOutcome::DeadLettered { error } => assert!(
+                error.starts_with("refused by the egress policy:")
+                    && (error.contains("loopback") || error.contains("internal name")),
+                "{error}"
+            ),
+            other => panic!("delivered past the policy: {other:?}"),
+        }
+    }
+    assert_eq!(receiver.count(), 0, "the receiver heard nothing");
+    for id in [by_address.subscription.id, named.subscription.id] {
+        let status = harness.status(id).await;
+        let error = status.last_error.expect("the refusal is recorded");
+        assert!(error.contains("--webhook-allow"), "{error}");
+    }
 }

@@ -22,7 +22,8 @@ use obliged_domain::{
 };
 use obliged_storage::{CommandRequest, Database, Engine, LedgerEntry, MasterKey};
 use obliged_webhooks::{
-    CreatedSubscription, NewSubscription, Start, SubscriptionStatus, WebhookSettings, Webhooks,
+    CreatedSubscription, EgressPolicy, NewSubscription, Start, SubscriptionStatus, WebhookSettings,
+    Webhooks,
 };
 use serde_json::Value;
 use sha2::Sha256;
@@ -41,7 +42,8 @@ pub fn t0() -> Timestamp {
     "2026-03-02T09:00:00Z".parse().expect("timestamp")
 }
 
-/// Settings for tests: 1 s doubling to a 10 min cap, ±20% jitter.
+/// Settings for tests: 1 s doubling to a 10 min cap, ±20% jitter, and receivers on loopback
+/// allowed (the test receivers listen there; the default policy refuses it).
 pub fn settings() -> WebhookSettings {
     WebhookSettings {
         request_timeout: Duration::from_secs(5),
@@ -52,6 +54,8 @@ pub fn settings() -> WebhookSettings {
         lease: Duration::from_secs(120),
         poll_interval: Duration::from_millis(200),
         scan_batch: 500,
+        egress: EgressPolicy::allowing(&["127.0.0.0/8", "::1", "localhost"])
+            .expect("loopback networks"),
     }
 }
 
