@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use obliged_domain::{Clock, ComplaintServices, Policy};
-use obliged_http::AppState;
+use obliged_http::{AppState, StreamLimits, Streams};
 use obliged_projections::{Projector, ReadModels};
 use obliged_storage::{Checkpoints, Database, Engine, Ledger, LedgerReader, MasterKey, Tokens};
 use obliged_webhooks::{WebhookSettings, Webhooks};
@@ -32,6 +32,8 @@ pub struct App {
     pub checkpoints: Checkpoints,
     /// Becomes `true` when the process starts shutting down: workers and streams end.
     pub shutdown: Arc<watch::Sender<bool>>,
+    /// How many live event streams the HTTP API holds open.
+    pub stream_limits: StreamLimits,
 }
 
 impl App {
@@ -80,12 +82,15 @@ impl App {
             engine,
             clock,
             shutdown: Arc::new(watch::Sender::new(false)),
+            stream_limits: StreamLimits::default(),
         })
     }
 
-    /// The state the HTTP API's handlers reach: the same parts, shared.
+    /// The state the HTTP API's handlers reach: the same parts, shared. Call it once per
+    /// server: it holds the process's event streams.
     pub fn http_state(&self) -> AppState {
         AppState {
+            streams: Streams::new(self.reader.clone(), self.tokens.clone(), self.stream_limits),
             engine: self.engine.clone(),
             reader: self.reader.clone(),
             projector: self.projector.clone(),

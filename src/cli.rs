@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use obliged_domain::Policy;
+use obliged_http::StreamLimits;
 use obliged_projections::formats::ReportFormat;
 use obliged_projections::Projector;
 use obliged_storage::{Disclosure, Ledger, MasterKey, Role, Tokens, Verification, SEQUENCE_BATCH};
@@ -222,6 +223,18 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub clock_interval: u64,
+
+    /// The most live event streams (`GET /api/events/stream`) the server holds open at once;
+    /// past it a new stream is refused with 503 and Retry-After.
+    #[arg(long, env = "OBLIGED_MAX_STREAMS", default_value_t = StreamLimits::default().total as u64,
+          value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_streams: u64,
+
+    /// The most live event streams one token may hold open; past it 429 and Retry-After.
+    #[arg(long, env = "OBLIGED_MAX_STREAMS_PER_TOKEN",
+          default_value_t = StreamLimits::default().per_token as u64, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_streams_per_token: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,7 +335,7 @@ async fn serve(
     let policy = crate::policy::load(policy)?;
     let database = startup::connect(database_url).await?;
     let master_key = startup::load_master_key(master_key_file)?;
-    let app = App::with_webhook_settings(
+    let mut app = App::with_webhook_settings(
         &database,
         &master_key,
         policy,
@@ -330,6 +343,10 @@ async fn serve(
         webhook_settings,
     )
     .context("the webhook settings")?;
+    app.stream_limits = StreamLimits {
+        per_token: usize::try_from(args.max_streams_per_token).unwrap_or(usize::MAX),
+        total: usize::try_from(args.max_streams).unwrap_or(usize::MAX),
+    };
     let nats = args.nats_url.map(|url| {
         let mut settings = obliged_nats::NatsSettings::new(url);
         settings.stream = args.nats_stream;

@@ -1,15 +1,218 @@
 //! The standing hostile suite, part two: what a hostile tester found against a running server,
-//! kept found. Each scenario is a class of attack: webhook targets inside obliged's own network
-//! (SSRF) and credentials in webhook URLs, run on both stores through the HTTP API. (Part one,
-//! `hostile.rs`, holds hostile input: bodies, headers, roles, SQL-looking text, slow clients.)
+//! kept found. Each scenario is a class of attack, run on both stores through the HTTP API:
+//! webhook targets inside obliged's own network (SSRF) and credentials in webhook URLs, live
+//! streams that outlive their token's revocation (on two instances), stream exhaustion, and
+//! database error text reaching callers. (Part one, `hostile.rs`, holds hostile input: bodies,
+//! headers, roles, SQL-looking text, slow clients.)
 
-use axum::http::StatusCode;
-use obliged_storage::Role;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, BodyDataStream};
+use axum::http::{Method, Request, StatusCode};
+use axum::Router;
+use futures_util::StreamExt;
+use obliged::app::App;
+use obliged_http::StreamLimits;
+use obliged_storage::{Database, Role};
 use serde_json::json;
 
 use crate::support::{for_each_store, Backend, TestApp};
 
-for_each_store!(webhook_targets_inside_the_network_are_refused,);
+for_each_store!(
+    webhook_targets_inside_the_network_are_refused,
+    a_revoked_token_ends_its_open_streams_on_every_instance,
+    streams_are_capped_per_token_and_in_total,
+    database_errors_reach_callers_as_a_generic_sentence,
+);
+
+/// A second instance of obliged on the same database, with its own pool, ledger reader and
+/// streams: what another `obliged serve` process holds.
+async fn second_instance(app: &TestApp, limits: StreamLimits) -> Router {
+    let database = Database::connect(&app.store.url)
+        .await
+        .expect("connect again");
+    let mut other = App::new(
+        &database,
+        &app.master_key,
+        Default::default(),
+        Arc::new(app.clock.clone()),
+    );
+    other.stream_limits = limits;
+    obliged_http::router(other.http_state())
+}
+
+/// Opens `GET /api/events/stream` on `router` as `token`; the response's status and, when it
+/// is a stream, its body.
+async fn open_stream(
+    router: &Router,
+    token: &str,
+) -> (StatusCode, axum::http::HeaderMap, BodyDataStream) {
+    let request = Request::builder()
+        .method(Method::GET)
+        .uri("/api/events/stream")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(router.clone(), request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, headers, response.into_body().into_data_stream())
+}
+
+/// Everything a stream sends until it ends. A stream that is still open after `patience` fails
+/// the test: it should have ended.
+async fn until_it_ends(mut body: BodyDataStream, patience: Duration) -> String {
+    let mut text = String::new();
+    loop {
+        match tokio::time::timeout(patience, body.next()).await {
+            Ok(Some(chunk)) => text.push_str(&String::from_utf8_lossy(&chunk.expect("a chunk"))),
+            Ok(None) => return text,
+            Err(_) => panic!("the stream is still open after {patience:?}; it sent: {text}"),
+        }
+    }
+}
+
+/// Reads a stream until its text contains `needle`.
+async fn until_it_says(body: &mut BodyDataStream, needle: &str) -> String {
+    let mut text = String::new();
+    while !text.contains(needle) {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} within 10 s; the stream sent: {text}"))
+            .expect("the stream stays open")
+            .expect("a chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
+}
+
+/// The leak the tester found: an auditor's stream (personal data opened) and an integration's
+/// stream, opened before `obliged token revoke`, kept delivering complaints filed afterwards.
+/// Now every stream of a revoked token ends, on the instance that revoked it and on another
+/// one, and nothing filed after the revocation reaches it.
+async fn a_revoked_token_ends_its_open_streams_on_every_instance(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let other = second_instance(&app, StreamLimits::default()).await;
+    let first = app.file().await;
+    let mut streams = Vec::new();
+    for router in [&app.router, &other] {
+        for token in [&app.auditor, &app.integration] {
+            let (status, _, mut body) = open_stream(router, token).await;
+            assert_eq!(status, StatusCode::OK);
+            // Following the live stream: the complaint filed before arrives.
+            until_it_says(&mut body, &first).await;
+            streams.push(body);
+        }
+    }
+    // A stream of a token that stays active is unaffected.
+    let admin = app
+        .state
+        .tokens
+        .create("root", Role::Admin)
+        .await
+        .expect("token")
+        .secret;
+    let (_, _, mut admin_stream) = open_stream(&app.router, &admin).await;
+    until_it_says(&mut admin_stream, &first).await;
+
+    for name in ["audrey", "crm"] {
+        app.state.tokens.revoke(name).await.expect("revoke");
+    }
+    let filed_after = app.file().await;
+    for body in streams {
+        let sent = until_it_ends(body, Duration::from_secs(5)).await;
+        assert!(
+            !sent.contains(&filed_after),
+            "a revoked stream delivered what was filed after the revocation: {sent}"
+        );
+    }
+    until_it_says(&mut admin_stream, &filed_after).await;
+    let (status, _, _) = open_stream(&other, &app.auditor).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "and it cannot open a new one"
+    );
+}
+
+/// A burst of streams stalled every request. Streams are capped per token (429) and per
+/// process (503), each refusal with Retry-After; a closed stream frees its place.
+async fn streams_are_capped_per_token_and_in_total(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let router = second_instance(
+        &app,
+        StreamLimits {
+            per_token: 2,
+            total: 3,
+        },
+    )
+    .await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let (status, _, body) = open_stream(&router, &app.integration).await;
+        assert_eq!(status, StatusCode::OK);
+        open.push(body);
+    }
+    let (status, headers, body) = open_stream(&router, &app.integration).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key("retry-after"));
+    let problem = until_it_ends(body, Duration::from_secs(5)).await;
+    assert!(problem.contains("too-many-streams"), "{problem}");
+
+    let (status, _, body) = open_stream(&router, &app.auditor).await;
+    assert_eq!(status, StatusCode::OK);
+    open.push(body);
+    let admin = app
+        .state
+        .tokens
+        .create("root", Role::Admin)
+        .await
+        .expect("token")
+        .secret;
+    let (status, headers, body) = open_stream(&router, &admin).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(headers.contains_key("retry-after"));
+    let problem = until_it_ends(body, Duration::from_secs(5)).await;
+    assert!(problem.contains("streams-full"), "{problem}");
+
+    // Ordinary requests are not affected by the streams.
+    let reply = app.get("/api/counters", &app.agent).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    drop(open.pop());
+    let (status, _, _) = open_stream(&router, &admin).await;
+    assert_eq!(status, StatusCode::OK, "a closed stream frees its place");
+}
+
+/// With the database gone, the health check (no token) and any authenticated request answered
+/// with the driver's text, which names databases, hosts and users. Now they answer 503 with a
+/// generic sentence and Retry-After; the cause goes to the log.
+async fn database_errors_reach_callers_as_a_generic_sentence(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    app.state.database.close().await;
+    for (path, token) in [
+        ("/healthz", None),
+        ("/api/counters", Some(app.agent.as_str())),
+        ("/api/complaints", Some(app.agent.as_str())),
+    ] {
+        let reply = app.request(Method::GET, path, token, &[], None).await;
+        reply.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+        assert_eq!(
+            reply.body["detail"], "the database cannot be reached; retry shortly",
+            "GET {path}"
+        );
+        assert!(reply.headers.contains_key("retry-after"), "GET {path}");
+    }
+}
 
 /// Every form of an internal address the tester tried, and credentials in the URL: refused
 /// with a problem that says why, and nothing is stored.

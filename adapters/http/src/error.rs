@@ -47,8 +47,18 @@ pub enum ApiError {
     Erased {
         detail: String,
     },
+    /// The database cannot serve now. `detail` names the cause for the log; the caller gets a
+    /// generic sentence (a driver's message can name databases, hosts and users).
     Unavailable {
         detail: String,
+    },
+    /// The token already holds its limit of open event streams.
+    TooManyStreams {
+        limit: usize,
+    },
+    /// The process holds its limit of open event streams.
+    StreamsFull {
+        limit: usize,
     },
     Internal(String),
 }
@@ -125,6 +135,16 @@ impl ApiError {
                 "unavailable",
                 "Storage temporarily unavailable",
             ),
+            Self::TooManyStreams { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-streams",
+                "Too many open event streams for this token",
+            ),
+            Self::StreamsFull { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "streams-full",
+                "The server holds as many event streams as it may",
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -140,8 +160,14 @@ impl ApiError {
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail }
             | Self::IdempotencyKeyReused { detail }
-            | Self::Erased { detail }
-            | Self::Unavailable { detail } => detail.clone(),
+            | Self::Erased { detail } => detail.clone(),
+            Self::Unavailable { .. } => "the database cannot be reached; retry shortly".to_owned(),
+            Self::TooManyStreams { limit } => format!(
+                "this token already has {limit} open event streams; close one, or retry later"
+            ),
+            Self::StreamsFull { limit } => {
+                format!("the server already holds {limit} event streams; retry later")
+            }
             Self::PayloadTooLarge { limit } => {
                 format!("the request body exceeds the limit of {limit} bytes")
             }
@@ -257,6 +283,9 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable { .. } | Self::Conflict { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::TooManyStreams { .. } | Self::StreamsFull { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             Self::RequestTimeout { .. } => {
                 // The rest of the body may still be on its way: do not read it as a new request.

@@ -1,9 +1,11 @@
 //! The integration feed: ledger entries in position order, as pages (`GET /api/events`) or as
 //! Server-Sent Events (`GET /api/events/stream`, `id:` = position, resumable with
-//! `Last-Event-ID`). Personal data is opened only for roles that may see it.
+//! `Last-Event-ID`). Personal data is opened only for roles that may see it. Streams follow the
+//! process's one reader of the ledger (`streams.rs`) and end when their token is revoked.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -12,12 +14,15 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::Stream;
-use obliged_storage::{LedgerEntry, Opener};
+use obliged_storage::{LedgerEntry, LedgerReader, Opener};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
 
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
+use crate::streams::{StreamRefusal, StreamTicket};
 use crate::AppState;
 
 /// The most entries one page returns.
@@ -101,13 +106,37 @@ pub async fn stream(
         Some(after) => after,
         None => number("after", query.after.as_deref())?.unwrap_or(0),
     };
+    let ticket =
+        state
+            .streams
+            .open(caller.0.id, &state.shutdown)
+            .map_err(|refusal| match refusal {
+                StreamRefusal::TokenFull { limit } => ApiError::TooManyStreams { limit },
+                StreamRefusal::ProcessFull { limit } => ApiError::StreamsFull { limit },
+            })?;
+    // The token was just authenticated: what the ledger holds now may go to it.
+    let allowed_through = state
+        .reader
+        .ledger()
+        .head_position()
+        .await
+        .map_err(|error| ApiError::Unavailable {
+            detail: error.to_string(),
+        })?;
     let cursor = Cursor {
         after,
+        allowed_through,
+        vetted: state.streams.vetted(),
+        catching_up: true,
         buffer: VecDeque::new(),
-        head: state.reader.ledger().subscribe(),
+        entries: state.streams.entries(),
+        published: state.streams.published(),
+        revoked: state.streams.revoked(),
+        token: caller.0.id,
         shutdown: state.shutdown.subscribe(),
         opener: state.reader.opener(caller.disclosure()),
-        state,
+        reader: state.reader.clone(),
+        _ticket: ticket,
     };
     let events = futures_util::stream::unfold(cursor, |mut cursor| async move {
         let event = cursor.next().await?;
@@ -116,58 +145,127 @@ pub async fn stream(
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// The reading position of one SSE client.
+/// The reading position of one SSE client. It reads the ledger itself only while catching up
+/// (from where the client resumes, or over a gap after falling behind the channel); otherwise
+/// it follows the process's one reader (`streams.rs`).
 struct Cursor {
     after: u64,
+    /// The ledger's head when the stream opened, right after its token was authenticated.
+    allowed_through: u64,
+    /// How far entries are vetted against revocations; catching up goes no further than this
+    /// or `allowed_through`.
+    vetted: watch::Receiver<u64>,
+    catching_up: bool,
     buffer: VecDeque<Event>,
-    head: tokio::sync::watch::Receiver<u64>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
+    entries: broadcast::Receiver<Arc<LedgerEntry>>,
+    published: watch::Receiver<Option<u64>>,
+    revoked: watch::Receiver<Arc<HashSet<Uuid>>>,
+    token: Uuid,
+    shutdown: watch::Receiver<bool>,
     opener: Opener,
-    state: AppState,
+    reader: LedgerReader,
+    /// Holds the stream's place among the open streams until it ends.
+    _ticket: StreamTicket,
 }
 
 impl Cursor {
-    /// The next event, waiting for one if need be; `None` when the server shuts down.
+    /// The next event, waiting for one if need be; `None` when the server shuts down or the
+    /// token is revoked.
     async fn next(&mut self) -> Option<Event> {
         loop {
-            if *self.shutdown.borrow() {
+            if *self.shutdown.borrow() || self.revoked.borrow().contains(&self.token) {
                 return None;
             }
             if let Some(event) = self.buffer.pop_front() {
                 return Some(event);
             }
-            match self.state.reader.entries_after(self.after, 200).await {
-                Ok(entries) if !entries.is_empty() => {
-                    for entry in entries {
-                        match entry_json(&entry, &mut self.opener).await {
-                            Ok(data) => self.buffer.push_back(
-                                Event::default()
-                                    .id(entry.position.to_string())
-                                    .event(entry.event_type.clone())
-                                    .data(data.to_string()),
-                            ),
-                            Err(error) => {
-                                tracing::warn!(?error, position = entry.position, "feed entry");
-                                return None;
-                            }
+            if self.catching_up {
+                match self.reader.entries_after(self.after, 200).await {
+                    // Caught up with the ledger. The channel carries what comes next once the
+                    // process's reader publishes from at most here; until it does (it starts,
+                    // or restarts after a moment with no streams), wait for it.
+                    Ok(entries) if entries.is_empty() => {
+                        let published = *self.published.borrow_and_update();
+                        match published {
+                            Some(_) => self.catching_up = false,
+                            None => self.wait_for_publishing().await,
                         }
-                        self.after = entry.position;
+                    }
+                    Ok(entries) => {
+                        let limit = self.allowed_through.max(*self.vetted.borrow_and_update());
+                        for entry in entries.iter().take_while(|entry| entry.position <= limit) {
+                            self.push(entry).await?;
+                        }
+                        if self.buffer.is_empty() {
+                            // Everything read was sequenced after the last revocation check.
+                            self.wait_for_vetting().await;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "reading the ledger for a stream");
+                        self.pause().await;
                     }
                 }
-                Ok(_) => self.wait().await,
-                Err(error) => {
-                    tracing::warn!(%error, "reading the ledger for a stream");
-                    self.wait().await;
-                }
+                continue;
+            }
+            tokio::select! {
+                received = self.entries.recv() => match received {
+                    Ok(entry) if entry.position <= self.after => {}
+                    Ok(entry) if entry.position == self.after + 1 => self.push(&entry).await?,
+                    // A gap (entries published before this stream followed the channel): read
+                    // it from the ledger, this entry included.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => self.catching_up = true,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.revoked.changed() => {}
+                _ = self.shutdown.changed() => {}
             }
         }
     }
 
-    /// Until the ledger moves, the server stops, or a second passes (another process may have
-    /// sequenced without this one hearing of it).
-    async fn wait(&mut self) {
+    /// Renders `entry` for this reader into the buffer; `None` ends the stream (an entry that
+    /// cannot be rendered must not be skipped silently).
+    async fn push(&mut self, entry: &LedgerEntry) -> Option<()> {
+        match entry_json(entry, &mut self.opener).await {
+            Ok(data) => {
+                self.buffer.push_back(
+                    Event::default()
+                        .id(entry.position.to_string())
+                        .event(entry.event_type.clone())
+                        .data(data.to_string()),
+                );
+                self.after = entry.position;
+                Some(())
+            }
+            Err(error) => {
+                tracing::warn!(?error, position = entry.position, "feed entry");
+                None
+            }
+        }
+    }
+
+    /// Until entries are vetted further (or the server stops, or the token is revoked).
+    async fn wait_for_vetting(&mut self) {
         tokio::select! {
-            _ = self.head.changed() => {}
+            _ = self.vetted.changed() => {}
+            _ = self.revoked.changed() => {}
+            _ = self.shutdown.changed() => {}
+        }
+    }
+
+    /// Until the process's reader publishes (then catching up once more closes any gap).
+    async fn wait_for_publishing(&mut self) {
+        tokio::select! {
+            _ = self.published.changed() => {}
+            _ = self.revoked.changed() => {}
+            _ = self.shutdown.changed() => {}
+        }
+    }
+
+    /// After a failed read: a second, or less if the server stops or the token is revoked.
+    async fn pause(&mut self) {
+        tokio::select! {
+            _ = self.revoked.changed() => {}
             _ = self.shutdown.changed() => {}
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }

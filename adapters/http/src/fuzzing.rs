@@ -53,13 +53,15 @@ pub fn state(
         ComplaintServices::new(clock.clone(), policy),
     );
     let reader = engine.reader();
+    let tokens = Tokens::new(database.clone(), clock.clone());
     AppState {
+        streams: crate::Streams::new(reader.clone(), tokens.clone(), Default::default()),
         webhooks: Webhooks::new(reader.clone(), clock.clone(), WebhookSettings::default())
             .expect("the default webhook settings are valid"),
         projector: Arc::new(Projector::new(engine.ledger().clone(), clock.clone())),
         read_models: ReadModels::new(database.clone()),
         checkpoints: Checkpoints::new(database.clone(), clock.clone()),
-        tokens: Tokens::new(database.clone(), clock),
+        tokens,
         reader,
         engine,
         database: database.clone(),

@@ -14,6 +14,7 @@ pub mod fuzzing;
 mod reads;
 mod reports;
 mod server;
+mod streams;
 mod view;
 mod webhooks;
 
@@ -43,6 +44,7 @@ pub use auth::{Action, Caller};
 pub use decode::BODY_LIMIT;
 pub use error::ApiError;
 pub use server::{serve, serve_with, ServerLimits};
+pub use streams::{StreamLimits, Streams};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -54,6 +56,8 @@ pub struct AppState {
     pub projector: std::sync::Arc<Projector>,
     pub read_models: ReadModels,
     pub checkpoints: Checkpoints,
+    /// The process's live event streams, served from one reader of the ledger.
+    pub streams: Streams,
     pub webhooks: obliged_webhooks::Webhooks,
     pub tokens: Tokens,
     pub database: Database,

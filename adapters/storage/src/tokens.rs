@@ -226,6 +226,43 @@ impl Tokens {
         Ok(revoked)
     }
 
+    /// Which of `ids` are revoked (or unknown): what a holder of open streams asks, so that a
+    /// revocation made by any instance ends them.
+    pub async fn revoked_among(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, TokenError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        // One bound JSON array, read by each store's own JSON function: a statement of any
+        // length with a fixed text.
+        let listed = serde_json::to_string(&wanted).expect("strings serialize");
+        let active: Vec<String> = match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM api_tokens WHERE revoked_at IS NULL \
+                     AND id IN (SELECT value FROM json_each($1))",
+                )
+                .bind(&listed)
+                .fetch_all(pool)
+                .await?
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM api_tokens WHERE revoked_at IS NULL \
+                     AND id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                )
+                .bind(&listed)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(ids
+            .iter()
+            .filter(|id| !active.contains(&id.to_string()))
+            .copied()
+            .collect())
+    }
+
     /// The active token with this secret, if any.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<ApiToken>, TokenError> {
         if !secret.starts_with(TOKEN_PREFIX) {
