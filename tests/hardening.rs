@@ -1,8 +1,8 @@
 //! The standing hostile suite, part two: what a hostile tester found against a running server,
 //! kept found. Each scenario is a class of attack, run on both stores through the HTTP API:
 //! webhook targets inside obliged's own network (SSRF) and credentials in webhook URLs, live
-//! streams that outlive their token's revocation (on two instances), stream exhaustion, and
-//! database error text reaching callers. (Part one, `hostile.rs`, holds hostile input: bodies,
+//! streams that outlive their token's revocation (on two instances), stream exhaustion,
+//! database error text reaching callers, and answers without security headers. (Part one, `hostile.rs`, holds hostile input: bodies,
 //! headers, roles, SQL-looking text, slow clients.)
 
 use std::sync::Arc;
@@ -24,6 +24,7 @@ for_each_store!(
     a_revoked_token_ends_its_open_streams_on_every_instance,
     streams_are_capped_per_token_and_in_total,
     database_errors_reach_callers_as_a_generic_sentence,
+    every_answer_carries_the_security_headers,
 );
 
 /// A second instance of obliged on the same database, with its own pool, ledger reader and
@@ -271,4 +272,43 @@ async fn webhook_targets_inside_the_network_are_refused(backend: Backend) {
         "nothing was stored: {}",
         listed.body
     );
+}
+
+/// Answers carry personal data and documents a browser may render (the SVG report, CSV):
+/// every one says nosniff and no-store, and carries a Content-Security-Policy that lets nothing
+/// run, load or frame.
+async fn every_answer_carries_the_security_headers(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let id = app.file().await;
+    let report = "/api/reports/accountability?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z";
+    for (path, token) in [
+        ("/healthz".to_owned(), None),
+        (format!("/api/complaints/{id}"), Some(app.agent.as_str())),
+        (format!("/api/complaints/{id}/history"), Some(app.auditor.as_str())),
+        ("/api/events?after=0".to_owned(), Some(app.integration.as_str())),
+        (format!("{report}&format=svg"), Some(app.auditor.as_str())),
+        (format!("{report}&format=csv"), Some(app.auditor.as_str())),
+        ("/api/complaints/not-an-id".to_owned(), Some(app.agent.as_str())),
+        ("/api/counters".to_owned(), None),
+        ("/nowhere".to_owned(), None),
+    ] {
+        let reply = app.request(Method::GET, &path, token, &[], None).await;
+        let header = |name: &str| {
+            reply
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("x-content-type-options"), "nosniff", "GET {path}");
+        assert_eq!(header("cache-control"), "no-store", "GET {path}");
+        let policy = header("content-security-policy");
+        assert!(
+            policy.contains("default-src 'none'") && policy.contains("sandbox"),
+            "GET {path}: {policy:?}"
+        );
+    }
 }

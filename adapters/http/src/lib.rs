@@ -11,6 +11,7 @@ mod error;
 mod feed;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod headers;
 mod reads;
 mod reports;
 mod server;
@@ -109,6 +110,7 @@ pub fn router_with(state: AppState, limits: ServerLimits) -> Router {
             limits.request_timeout,
             deadline,
         ))
+        .layer(middleware::from_fn(headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
