@@ -2,7 +2,8 @@
 //! kept found. Each scenario is a class of attack, run on both stores through the HTTP API:
 //! webhook targets inside obliged's own network (SSRF) and credentials in webhook URLs, live
 //! streams that outlive their token's revocation (on two instances), stream exhaustion,
-//! database error text reaching callers, and answers without security headers. (Part one, `hostile.rs`, holds hostile input: bodies,
+//! database error text reaching callers, answers without security headers, and idempotency
+//! keys that leak to integrations or collide between actors. (Part one, `hostile.rs`, holds hostile input: bodies,
 //! headers, roles, SQL-looking text, slow clients.)
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use futures_util::StreamExt;
 use obliged::app::App;
 use obliged_http::StreamLimits;
 use obliged_storage::{Database, Role};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::support::{for_each_store, Backend, TestApp};
 
@@ -25,6 +26,7 @@ for_each_store!(
     streams_are_capped_per_token_and_in_total,
     database_errors_reach_callers_as_a_generic_sentence,
     every_answer_carries_the_security_headers,
+    command_ids_are_unique_per_command_and_hide_the_idempotency_key,
 );
 
 /// A second instance of obliged on the same database, with its own pool, ledger reader and
@@ -286,11 +288,20 @@ async fn every_answer_carries_the_security_headers(backend: Backend) {
     for (path, token) in [
         ("/healthz".to_owned(), None),
         (format!("/api/complaints/{id}"), Some(app.agent.as_str())),
-        (format!("/api/complaints/{id}/history"), Some(app.auditor.as_str())),
-        ("/api/events?after=0".to_owned(), Some(app.integration.as_str())),
+        (
+            format!("/api/complaints/{id}/history"),
+            Some(app.auditor.as_str()),
+        ),
+        (
+            "/api/events?after=0".to_owned(),
+            Some(app.integration.as_str()),
+        ),
         (format!("{report}&format=svg"), Some(app.auditor.as_str())),
         (format!("{report}&format=csv"), Some(app.auditor.as_str())),
-        ("/api/complaints/not-an-id".to_owned(), Some(app.agent.as_str())),
+        (
+            "/api/complaints/not-an-id".to_owned(),
+            Some(app.agent.as_str()),
+        ),
         ("/api/counters".to_owned(), None),
         ("/nowhere".to_owned(), None),
     ] {
@@ -311,4 +322,62 @@ async fn every_answer_carries_the_security_headers(backend: Backend) {
             "GET {path}: {policy:?}"
         );
     }
+}
+
+/// Two actors using one Idempotency-Key on one complaint made two commands with the same
+/// `command_id`, which a consumer deduplicating on it would merge, and the key itself reached
+/// integrations. Now each command's id is derived from its actor and key, the key appears
+/// nowhere in the feed, and a replay answers with the first answer's position.
+async fn command_ids_are_unique_per_command_and_hide_the_idempotency_key(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let id = app.file().await;
+    let key = "client-key-7f3a9c";
+    let contact = json!({"type":"LogContact","direction":"inbound","channel":"phone",
+                         "summary":"Calls again","request":false});
+    let path = format!("/api/complaints/{id}/commands");
+    let mut answers = Vec::new();
+    for token in [&app.agent, &app.lead, &app.agent] {
+        let reply = app
+            .request(
+                Method::POST,
+                &path,
+                Some(token.as_str()),
+                &[("idempotency-key", key)],
+                Some(Body::from(contact.to_string())),
+            )
+            .await;
+        assert!(reply.status.is_success(), "{}", reply.body);
+        answers.push(reply.body);
+    }
+    let (alice, lena, alice_again) = (&answers[0], &answers[1], &answers[2]);
+    assert_eq!(alice["replayed"], false);
+    assert_eq!(
+        lena["replayed"], false,
+        "another actor's command is its own"
+    );
+    assert_ne!(alice["command_id"], lena["command_id"]);
+    assert_ne!(alice["command_id"], json!(key));
+    assert_eq!(alice_again["replayed"], true);
+    assert_eq!(alice_again["command_id"], alice["command_id"]);
+    assert!(alice["position"].is_u64());
+    assert_eq!(
+        alice_again["position"], alice["position"],
+        "a replay names the position of what the first attempt appended"
+    );
+
+    let feed = app.get("/api/events?after=0", &app.integration).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    let text = feed.body.to_string();
+    assert!(!text.contains(key), "the key reached the feed: {text}");
+    let ids: Vec<&Value> = feed.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|entry| entry["type"] == "ContactLogged")
+        .map(|entry| &entry["metadata"]["command_id"])
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "two commands, two ids");
 }

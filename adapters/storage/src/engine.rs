@@ -31,6 +31,20 @@ pub const RETRY_ATTEMPTS: usize = 12;
 
 /// Namespace of complaint ids derived from an idempotency key (UUID v5).
 const COMPLAINT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f62_6c69_6765_6400_8000_636f_6d70_6c61);
+/// Namespace of command ids derived from an actor and an idempotency key (UUID v5).
+const COMMAND_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f62_6c69_6765_6400_8000_636f_6d6d_616e);
+
+/// The id recorded as a command's `command_id`: derived from the actor and the client's
+/// `Idempotency-Key` (so that it is unique per command, however clients choose keys, and the
+/// key itself is not shown to integrations), or fresh without a key.
+fn command_id(actor: &StaffId, idempotency_key: Option<&str>) -> String {
+    match idempotency_key {
+        Some(key) => {
+            Uuid::new_v5(&COMMAND_ID_NAMESPACE, format!("{actor}\n{key}").as_bytes()).to_string()
+        }
+        None => Uuid::now_v7().to_string(),
+    }
+}
 
 mod meta {
     pub const COMMAND_ID: &str = "command_id";
@@ -219,7 +233,7 @@ impl Engine {
             ),
             None => Uuid::now_v7(),
         };
-        self.spawn_run(complaint_id, request, true).await
+        in_own_task(self.clone().run(complaint_id, request, true)).await
     }
 
     /// Runs a command on an existing complaint.
@@ -228,25 +242,11 @@ impl Engine {
         complaint_id: Uuid,
         request: CommandRequest,
     ) -> Result<CommandOutcome, EngineError> {
-        self.spawn_run(complaint_id, request, false).await
-    }
-
-    /// Runs the command in a task of its own, so that a caller that goes away (a client that
-    /// disconnects) cannot cancel it between the decision and the append.
-    async fn spawn_run(
-        &self,
-        complaint_id: Uuid,
-        request: CommandRequest,
-        create_key: bool,
-    ) -> Result<CommandOutcome, EngineError> {
-        let engine = self.clone();
-        tokio::spawn(async move { engine.run(complaint_id, request, create_key).await })
-            .await
-            .map_err(|error| EngineError::Internal(format!("command task failed: {error}")))?
+        in_own_task(self.clone().run(complaint_id, request, false)).await
     }
 
     async fn run(
-        &self,
+        self,
         complaint_id: Uuid,
         request: CommandRequest,
         create_key: bool,
@@ -276,10 +276,7 @@ impl Engine {
         let sealed = request
             .command
             .try_map_text(|text| Ok::<_, EngineError>(key.seal(&text)))?;
-        let command_id = request
-            .idempotency_key
-            .clone()
-            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let command_id = command_id(&request.actor, request.idempotency_key.as_deref());
 
         for attempt in 1..=RETRY_ATTEMPTS {
             let history = match loaded.take() {
@@ -291,14 +288,18 @@ impl Engine {
                     .await
                     .map_err(store_error)?,
             };
-            if request.idempotency_key.is_some() {
-                if let Some(outcome) = replayed(
+            if let Some(key) = &request.idempotency_key {
+                if let Some(mut outcome) = replayed(
                     complaint_id,
-                    &command_id,
+                    [command_id.as_str(), key.as_str()],
                     &request.actor,
                     &fingerprint,
                     &history,
                 )? {
+                    // A retry learns the position of what the first attempt appended.
+                    if let Some(last) = outcome.events.last() {
+                        outcome.position = self.position(&aggregate_id, last.sequence).await;
+                    }
                     return Ok(outcome);
                 }
             }
@@ -455,14 +456,27 @@ impl Engine {
     }
 }
 
+/// Runs a command in a task of its own, so that a caller that goes away (a client that
+/// disconnects) cannot cancel it between the decision and the append.
+async fn in_own_task(
+    command: impl std::future::Future<Output = Result<CommandOutcome, EngineError>> + Send + 'static,
+) -> Result<CommandOutcome, EngineError> {
+    tokio::spawn(command)
+        .await
+        .map_err(|error| EngineError::Internal(format!("command task failed: {error}")))?
+}
+
 fn recorded_at(envelope: &EventEnvelope<Complaint>) -> Option<Timestamp> {
     envelope.metadata.get(meta::RECORDED_AT)?.parse().ok()
 }
 
-/// If the command with `command_id` was already applied by `actor`, what it appended.
+/// If the command with one of `command_ids` (the derived id, then the client's key) was
+/// already applied by `actor`, what it appended.
+/// The ids are the derived one and, for events recorded before ids were derived, the key
+/// itself, so that a retry across an upgrade still appends once.
 fn replayed(
     complaint_id: Uuid,
-    command_id: &str,
+    command_ids: [&str; 2],
     actor: &StaffId,
     fingerprint: &str,
     history: &[EventEnvelope<Complaint>],
@@ -470,7 +484,10 @@ fn replayed(
     let earlier: Vec<&EventEnvelope<Complaint>> = history
         .iter()
         .filter(|envelope| {
-            envelope.metadata.get(meta::COMMAND_ID).map(String::as_str) == Some(command_id)
+            envelope
+                .metadata
+                .get(meta::COMMAND_ID)
+                .is_some_and(|recorded| command_ids.contains(&recorded.as_str()))
                 && envelope.metadata.get(meta::ACTOR).map(String::as_str) == Some(actor.as_str())
         })
         .collect();
@@ -484,13 +501,17 @@ fn replayed(
         != Some(fingerprint)
     {
         return Err(EngineError::IdempotencyKeyReused {
-            key: command_id.to_owned(),
+            key: command_ids[1].to_owned(),
         });
     }
     Ok(Some(CommandOutcome {
         complaint_id,
         position: None,
-        command_id: command_id.to_owned(),
+        command_id: first
+            .metadata
+            .get(meta::COMMAND_ID)
+            .cloned()
+            .unwrap_or_default(),
         events: earlier
             .iter()
             .map(|envelope| AppendedEvent::of(envelope))
