@@ -27,6 +27,7 @@ for_each_store!(
     database_errors_reach_callers_as_a_generic_sentence,
     every_answer_carries_the_security_headers,
     command_ids_are_unique_per_command_and_hide_the_idempotency_key,
+    a_key_given_twice_in_a_command_is_refused,
 );
 
 /// A second instance of obliged on the same database, with its own pool, ledger reader and
@@ -380,4 +381,43 @@ async fn command_ids_are_unique_per_command_and_hide_the_idempotency_key(backend
         .collect();
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1], "two commands, two ids");
+}
+
+/// `{"type":"Close","type":"LogContact"}` ran LogContact: one body, two meanings, depending on
+/// which parser reads it. A command or filing that names a key twice in one object is refused
+/// and appends nothing.
+async fn a_key_given_twice_in_a_command_is_refused(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let id = app.file().await;
+    let before = obliged_storage::testing::event_count(&app.store.database, None).await;
+    let path = format!("/api/complaints/{id}/commands");
+    for (path, body) in [
+        (
+            path.as_str(),
+            r#"{"type":"Close","type":"LogContact","direction":"inbound","channel":"phone","summary":"x","request":false}"#,
+        ),
+        (
+            path.as_str(),
+            r#"{"type":"LogContact","direction":"inbound","channel":"phone","summary":"x","summary":"y","request":false}"#,
+        ),
+        (
+            "/api/complaints",
+            r#"{"customer":{"reference":"C-1","name":"A","name":"B"},"channel":"phone","category":"billing","description":"d"}"#,
+        ),
+    ] {
+        let reply = app
+            .request(
+                Method::POST,
+                path,
+                Some(app.agent.as_str()),
+                &[],
+                Some(Body::from(body)),
+            )
+            .await;
+        reply.assert_problem(StatusCode::BAD_REQUEST, "duplicate-key");
+    }
+    let after = obliged_storage::testing::event_count(&app.store.database, None).await;
+    assert_eq!(after, before, "nothing was appended");
 }

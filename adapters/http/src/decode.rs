@@ -53,6 +53,12 @@ pub fn body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<
 fn json_value(bytes: &[u8]) -> Result<Value, ApiError> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|error| ApiError::bad_request("malformed-json", error.to_string()))?;
+    if let Some(path) = crate::strict_json::first_duplicate_key(bytes) {
+        return Err(ApiError::bad_request(
+            "duplicate-key",
+            format!("the key {path} appears more than once in one object; send each key once"),
+        ));
+    }
     if !value.is_object() {
         return Err(ApiError::bad_request(
             "malformed-json",

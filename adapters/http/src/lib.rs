@@ -16,6 +16,7 @@ mod reads;
 mod reports;
 mod server;
 mod streams;
+mod strict_json;
 mod view;
 mod webhooks;
 
