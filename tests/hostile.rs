@@ -36,6 +36,7 @@ for_each_store!(
     header_floods_are_refused_over_tcp,
     huge_bodies_are_refused_over_tcp,
     stalled_clients_are_cut_off,
+    http_1_1_requests_need_exactly_one_host,
 );
 
 /// Every event in the store.
@@ -1211,5 +1212,43 @@ async fn stalled_clients_are_cut_off(backend: Backend) {
         .assert_problem(408, "request-timeout");
 
     assert_eq!(total_events(&app).await, before, "nothing was appended");
+    server.still_serving(&app, &id).await;
+}
+
+/// RFC 9112 (3.2): a server must answer 400 to an HTTP/1.1 request with no Host header or more
+/// than one. Such a request appends nothing; HTTP/1.0 (which has no Host) is still served.
+async fn http_1_1_requests_need_exactly_one_host(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let (id, before) = owned_complaint(&app).await;
+    let server = Server::start(&app, ServerLimits::default()).await;
+    let body = r#"{"type":"Escalate","to":"lead","reason":"host"}"#;
+    let rest = format!(
+        "Authorization: Bearer {}\r\nContent-Type: application/json\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n",
+        app.agent,
+        body.len()
+    );
+    let line = format!("POST /api/complaints/{id}/commands HTTP/1.1\r\n");
+    for hosts in [
+        String::new(),
+        format!("Host: {}\r\nHost: evil.example\r\n", server.address),
+    ] {
+        let reply = exchange(
+            &server,
+            format!("{line}{hosts}{rest}").as_bytes(),
+            body.as_bytes(),
+        )
+        .await;
+        reply.assert_problem(400, "invalid-host");
+    }
+    assert_eq!(total_events(&app).await, before, "nothing was appended");
+    let reply = exchange(&server, b"GET /healthz HTTP/1.0\r\n\r\n", b"").await;
+    assert!(
+        reply.text.starts_with("HTTP/1.0 200") || reply.text.starts_with("HTTP/1.1 200"),
+        "{}",
+        reply.text
+    );
     server.still_serving(&app, &id).await;
 }

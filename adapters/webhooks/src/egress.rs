@@ -78,7 +78,7 @@ impl EgressPolicy {
     /// Whether the operator named this host.
     fn host_allowed(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.iter().any(|allowed| *allowed == host)
+        self.hosts.contains(&host)
     }
 
     /// Whether a delivery to `host` may connect to `address`.
