@@ -4,6 +4,7 @@
 //! the listener that hears other instances extend the ledger. Every worker also wakes on a
 //! timer, so a lost notification only costs latency.
 
+use std::future::Future;
 use std::time::Duration;
 
 use obliged_nats::{NatsPublisher, NatsSettings};
@@ -58,41 +59,65 @@ fn stopped(shutdown: &mut watch::Receiver<bool>) -> bool {
 
 /// Sequences events that no command sequenced: commands sequence their own events before they
 /// answer, so this only finds the events of a process that died between commit and sequencing.
-async fn sequencer(app: App, mut shutdown: watch::Receiver<bool>) {
+async fn sequencer(app: App, shutdown: watch::Receiver<bool>) {
     let ledger = app.ledger.clone();
+    step_loop(
+        "sequencer",
+        || ledger.sequence(SEQUENCE_BATCH),
+        None,
+        shutdown,
+    )
+    .await;
+}
+
+/// Keeps the read models up with the ledger.
+async fn projector(app: App, shutdown: watch::Receiver<bool>) {
+    let head = app.ledger.subscribe();
+    step_loop(
+        "projector",
+        || app.projector.step(SEQUENCE_BATCH),
+        Some(head),
+        shutdown,
+    )
+    .await;
+}
+
+/// Runs `step` until shutdown: again at once while it finds work, after [`IDLE_POLL`] (or as
+/// soon as the ledger head in `wake` moves) when it finds none, after [`ERROR_BACKOFF`] when it
+/// fails.
+async fn step_loop<F, E>(
+    name: &str,
+    step: impl Fn() -> F,
+    mut wake: Option<watch::Receiver<u64>>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    F: Future<Output = Result<usize, E>>,
+    E: std::fmt::Display,
+{
     while !stopped(&mut shutdown) {
-        let pause = match ledger.sequence(SEQUENCE_BATCH).await {
+        let pause = match step().await {
             Ok(0) => IDLE_POLL,
             Ok(_) => continue,
             Err(error) => {
-                tracing::warn!(%error, "sequencer step failed");
+                tracing::warn!(%error, "{name} step failed");
                 ERROR_BACKOFF
             }
         };
         tokio::select! {
+            _ = moved(&mut wake) => {}
             _ = shutdown.changed() => {}
             () = tokio::time::sleep(pause) => {}
         }
     }
 }
 
-/// Keeps the read models up with the ledger.
-async fn projector(app: App, mut shutdown: watch::Receiver<bool>) {
-    let mut head = app.ledger.subscribe();
-    while !stopped(&mut shutdown) {
-        let pause = match app.projector.step(SEQUENCE_BATCH).await {
-            Ok(0) => IDLE_POLL,
-            Ok(_) => continue,
-            Err(error) => {
-                tracing::warn!(%error, "projector step failed");
-                ERROR_BACKOFF
-            }
-        };
-        tokio::select! {
-            _ = head.changed() => {}
-            _ = shutdown.changed() => {}
-            () = tokio::time::sleep(pause) => {}
+/// Waits until the head in `wake` moves (or its sender is gone); forever without one.
+async fn moved(wake: &mut Option<watch::Receiver<u64>>) {
+    match wake {
+        Some(head) => {
+            let _ = head.changed().await;
         }
+        None => std::future::pending().await,
     }
 }
 

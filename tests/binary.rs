@@ -6,7 +6,17 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::support::server::Installation;
-use crate::support::{Backend, TestStore};
+use crate::support::{for_each_store, Backend, TestStore};
+
+for_each_store!(
+    binary_serves_files_and_shows_a_complaint,
+    clock_tick_reaches_due_rungs_once,
+);
+
+/// The JSON body of a GET of `url`.
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
 
 #[test]
 fn help_names_every_subcommand() {
@@ -29,17 +39,7 @@ fn help_names_every_subcommand() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role"));
 }
 
-#[tokio::test]
-async fn sqlite_binary_serves_files_and_shows_a_complaint() {
-    binary_end_to_end(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_binary_serves_files_and_shows_a_complaint() {
-    binary_end_to_end(Backend::Postgres).await;
-}
-
-async fn binary_end_to_end(backend: Backend) {
+async fn binary_serves_files_and_shows_a_complaint(backend: Backend) {
     let Some(store) = TestStore::create(backend).await else {
         return;
     };
@@ -63,23 +63,9 @@ async fn binary_end_to_end(backend: Backend) {
     let base = server.base.clone();
 
     let client = reqwest::Client::new();
-    let health: Value = client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(&client, format!("{base}/healthz")).await;
     assert_eq!(health["status"], "ok");
-    let openapi: Value = client
-        .get(format!("{base}/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let openapi = get_json(&client, format!("{base}/api/openapi.json")).await;
     assert_eq!(openapi["openapi"], "3.1.0");
 
     let filed = client
@@ -139,19 +125,9 @@ async fn binary_end_to_end(backend: Backend) {
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
-#[tokio::test]
-async fn sqlite_clock_tick_reaches_due_rungs_once() {
-    clock_tick_from_the_command_line(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_clock_tick_reaches_due_rungs_once() {
-    clock_tick_from_the_command_line(Backend::Postgres).await;
-}
-
 /// `obliged clock due` and `obliged clock tick --now`, on a store an in-process app filled with
 /// the same master key and the default (`standard`) policy.
-async fn clock_tick_from_the_command_line(backend: Backend) {
+async fn clock_tick_reaches_due_rungs_once(backend: Backend) {
     // The installation's master key, shared with an in-process app that owns the store.
     let mut installation = Installation::new("");
     let master_key =

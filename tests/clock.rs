@@ -102,6 +102,15 @@ async fn rungs_reached(app: &TestApp, id: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A reached rung as `which` (its name or number), when it was due and when it was reached.
+fn stamped<T>(which: T, rung: &Value) -> (T, &str, &str) {
+    (
+        which,
+        rung["due_at"].as_str().unwrap(),
+        rung["at"].as_str().unwrap(),
+    )
+}
+
 fn summary(tick: &Tick) -> Vec<(String, u32)> {
     tick.reached
         .iter()
@@ -117,20 +126,15 @@ fn summary(tick: &Tick) -> Vec<(String, u32)> {
 /// Files a complaint owned by Alice with a callback promise due at `due_at`.
 async fn promise_due(app: &TestApp, number: u128, due_at: Timestamp) -> String {
     let id = app.file().await;
-    app.ok(&id, json!({"type":"AssignOwner","owner":"alice"}))
-        .await;
-    app.ok(
-        &id,
+    for command in [
+        json!({"type":"AssignOwner","owner":"alice"}),
         json!({"type":"MakePromise","promise_id":promise_id(number),"kind":"callback",
                "description":"Call back about the refund","due_at":due_at}),
-    )
-    .await;
-    // The reply meets the acknowledgement, so only the promise's ladder runs.
-    app.ok(
-        &id,
+        // The reply meets the acknowledgement, so only the promise's ladder runs.
         json!({"type":"LogContact","direction":"outbound","channel":"phone","summary":"Promised a callback"}),
-    )
-    .await;
+    ] {
+        app.ok(&id, command).await;
+    }
     id
 }
 
@@ -177,13 +181,7 @@ async fn a_promise_across_the_october_change_is_warned_broken_and_escalated_on_t
     let reached = rungs_reached(&app, &id).await;
     let stamps: Vec<(&str, &str, &str)> = reached
         .iter()
-        .map(|rung| {
-            (
-                rung["name"].as_str().unwrap(),
-                rung["due_at"].as_str().unwrap(),
-                rung["at"].as_str().unwrap(),
-            )
-        })
+        .map(|rung| stamped(rung["name"].as_str().unwrap(), rung))
         .collect();
     assert_eq!(
         stamps,
@@ -261,13 +259,7 @@ async fn a_scheduler_stopped_for_a_week_reaches_every_missed_rung_in_order(backe
         let promise_rungs: Vec<(u64, &str, &str)> = reached
             .iter()
             .filter(|rung| rung["subject"]["kind"] == "promise")
-            .map(|rung| {
-                (
-                    rung["rung"].as_u64().unwrap(),
-                    rung["due_at"].as_str().unwrap(),
-                    rung["at"].as_str().unwrap(),
-                )
-            })
+            .map(|rung| stamped(rung["rung"].as_u64().unwrap(), rung))
             .collect();
         assert_eq!(
             promise_rungs,

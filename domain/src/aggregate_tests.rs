@@ -185,6 +185,41 @@ fn complete_follow_up(id: FollowUpId) -> ComplaintCommand {
     }
 }
 
+fn mark_broken(id: PromiseId) -> ComplaintCommand {
+    C::MarkPromiseBroken { promise_id: id }
+}
+
+fn record_reminder(id: PromiseId, rung: u32) -> ComplaintCommand {
+    C::RecordReminder {
+        promise_id: id,
+        rung,
+    }
+}
+
+fn offer_handover(to: Owner) -> ComplaintCommand {
+    C::OfferHandover { to, note: None }
+}
+
+fn propose(summary: &str) -> ComplaintCommand {
+    C::ProposeResolution {
+        summary: sealed(summary),
+    }
+}
+
+fn customer_response(accepted: bool) -> ComplaintCommand {
+    C::RecordCustomerResponse {
+        accepted,
+        comment: None,
+    }
+}
+
+/// Resolves, with the reason for overriding the normal path if one is given.
+fn resolve(override_reason: Option<&str>) -> ComplaintCommand {
+    C::Resolve {
+        override_reason: override_reason.map(sealed),
+    }
+}
+
 fn record_incident(kind: ConductKind, response: ConductResponse) -> ComplaintCommand {
     C::RecordConductIncident {
         kind,
@@ -200,10 +235,7 @@ fn every_command() -> Vec<ComplaintCommand> {
         file_complaint(),
         log_contact(Direction::Inbound, true),
         C::AssignOwner { owner: person(BOB) },
-        C::OfferHandover {
-            to: person(BOB),
-            note: None,
-        },
+        offer_handover(person(BOB)),
         C::AcceptHandover,
         C::DeclineHandover {
             reason: sealed("sealed:busy"),
@@ -219,13 +251,8 @@ fn every_command() -> Vec<ComplaintCommand> {
         keep_promise(promise_id(1)),
         renegotiate(promise_id(1), hours(200)),
         withdraw(promise_id(1), true),
-        C::MarkPromiseBroken {
-            promise_id: promise_id(1),
-        },
-        C::RecordReminder {
-            promise_id: promise_id(1),
-            rung: 1,
-        },
+        mark_broken(promise_id(1)),
+        record_reminder(promise_id(1), 1),
         schedule_follow_up(follow_up_id(1), hours(100)),
         complete_follow_up(follow_up_id(1)),
         C::Escalate {
@@ -245,16 +272,9 @@ fn every_command() -> Vec<ComplaintCommand> {
             explanation: public("set by law"),
             referral: public("the regulator"),
         },
-        C::ProposeResolution {
-            summary: sealed("sealed:refund"),
-        },
-        C::RecordCustomerResponse {
-            accepted: true,
-            comment: None,
-        },
-        C::Resolve {
-            override_reason: Some(sealed("sealed:override")),
-        },
+        propose("sealed:refund"),
+        customer_response(true),
+        resolve(Some("sealed:override")),
         C::Close,
         C::Reopen {
             reason: sealed("sealed:came back"),
@@ -448,15 +468,24 @@ fn resolved(override_reason: Option<SealedText>, at: Timestamp) -> ComplaintEven
     }
 }
 
+/// Owned by Alice, a resolution proposed at `hours(1)` and not answered yet.
+fn proposal_pending() -> Vec<ComplaintEvent> {
+    with(owned_by_alice(), [proposed(1, hours(1))])
+}
+
+/// Owned by Alice, a resolution proposed at `hours(1)` and accepted at `hours(2)`.
+fn proposal_accepted() -> Vec<ComplaintEvent> {
+    with(proposal_pending(), [accepted(1, hours(2))])
+}
+
+/// Owned by Alice, a resolution proposed at `hours(1)` and rejected at `hours(2)`.
+fn proposal_rejected() -> Vec<ComplaintEvent> {
+    with(proposal_pending(), [rejected(1, hours(2))])
+}
+
 /// Owned by Alice, resolution proposed and accepted, resolved at `hours(3)`; nothing open.
 fn resolved_complaint() -> Vec<ComplaintEvent> {
-    let mut events = owned_by_alice();
-    events.extend([
-        proposed(1, hours(1)),
-        accepted(1, hours(2)),
-        resolved(None, hours(3)),
-    ]);
-    events
+    with(proposal_accepted(), [resolved(None, hours(3))])
 }
 
 fn closed_complaint() -> Vec<ComplaintEvent> {
@@ -1095,12 +1124,7 @@ fn the_previous_owner_stays_accountable_until_the_handover_is_accepted() {
 async fn the_previous_owner_can_still_act_while_a_handover_is_pending() {
     at(hours(2))
         .given(offered_to_bob())
-        .when_async(by(
-            ALICE,
-            C::ProposeResolution {
-                summary: sealed("sealed:refund"),
-            },
-        ))
+        .when_async(by(ALICE, propose("sealed:refund")))
         .await
         .then_expect_events(vec![proposed(1, hours(2))]);
 }
@@ -1109,13 +1133,7 @@ async fn the_previous_owner_can_still_act_while_a_handover_is_pending() {
 async fn a_handover_needs_an_owner_to_hand_over() {
     at(hours(1))
         .given(vec![filed()])
-        .when_async(by(
-            ALICE,
-            C::OfferHandover {
-                to: person(BOB),
-                note: None,
-            },
-        ))
+        .when_async(by(ALICE, offer_handover(person(BOB))))
         .await
         .then_expect_error(ComplaintError::NoOwner);
 }
@@ -1124,13 +1142,7 @@ async fn a_handover_needs_an_owner_to_hand_over() {
 async fn a_handover_to_the_current_owner_is_refused() {
     at(hours(1))
         .given(owned_by_alice())
-        .when_async(by(
-            ALICE,
-            C::OfferHandover {
-                to: person(ALICE),
-                note: None,
-            },
-        ))
+        .when_async(by(ALICE, offer_handover(person(ALICE))))
         .await
         .then_expect_error(ComplaintError::AlreadyOwner {
             owner: person(ALICE),
@@ -1141,13 +1153,7 @@ async fn a_handover_to_the_current_owner_is_refused() {
 async fn a_second_handover_while_one_is_pending_is_refused() {
     at(hours(2))
         .given(offered_to_bob())
-        .when_async(by(
-            ALICE,
-            C::OfferHandover {
-                to: person(CAROL),
-                note: None,
-            },
-        ))
+        .when_async(by(ALICE, offer_handover(person(CAROL))))
         .await
         .then_expect_error(ComplaintError::HandoverPending { to: person(BOB) });
 }
@@ -1708,13 +1714,8 @@ async fn an_unknown_promise_cannot_be_acted_on() {
         keep_promise(unknown),
         renegotiate(unknown, hours(48)),
         withdraw(unknown, true),
-        C::MarkPromiseBroken {
-            promise_id: unknown,
-        },
-        C::RecordReminder {
-            promise_id: unknown,
-            rung: 1,
-        },
+        mark_broken(unknown),
+        record_reminder(unknown, 1),
     ];
     for command in commands {
         let name = command.name();
@@ -1739,13 +1740,8 @@ fn every_promise_change() -> Vec<ComplaintCommand> {
         keep_promise(promise_id(1)),
         renegotiate(promise_id(1), hours(48)),
         withdraw(promise_id(1), true),
-        C::MarkPromiseBroken {
-            promise_id: promise_id(1),
-        },
-        C::RecordReminder {
-            promise_id: promise_id(1),
-            rung: 1,
-        },
+        mark_broken(promise_id(1)),
+        record_reminder(promise_id(1), 1),
     ]
 }
 
@@ -1947,12 +1943,7 @@ fn a_withdrawn_promise_is_no_longer_owed() {
 async fn a_promise_past_its_due_time_is_marked_broken() {
     at(hours(25))
         .given(promised(hours(24)))
-        .when_async(by(
-            LEAD,
-            C::MarkPromiseBroken {
-                promise_id: promise_id(1),
-            },
-        ))
+        .when_async(by(LEAD, mark_broken(promise_id(1))))
         .await
         .then_expect_events(vec![promise_broken(promise_id(1), hours(24), hours(25))]);
 }
@@ -1975,12 +1966,7 @@ async fn a_promise_is_not_broken_before_or_at_its_due_time() {
     for now in [hours(10), hours(24)] {
         at(now)
             .given(promised(hours(24)))
-            .when_async(by(
-                LEAD,
-                C::MarkPromiseBroken {
-                    promise_id: promise_id(1),
-                },
-            ))
+            .when_async(by(LEAD, mark_broken(promise_id(1))))
             .await
             .then_expect_error(ComplaintError::PromiseNotDue {
                 promise_id: promise_id(1),
@@ -1996,12 +1982,7 @@ async fn a_promise_is_marked_broken_once() {
             promised(hours(24)),
             [promise_broken(promise_id(1), hours(24), hours(25))],
         ))
-        .when_async(by(
-            LEAD,
-            C::MarkPromiseBroken {
-                promise_id: promise_id(1),
-            },
-        ))
+        .when_async(by(LEAD, mark_broken(promise_id(1))))
         .await
         .then_expect_error(ComplaintError::PromiseAlreadyBroken {
             promise_id: promise_id(1),
@@ -2024,12 +2005,7 @@ async fn a_renegotiated_promise_is_judged_against_its_new_due_time() {
     );
     at(hours(30))
         .given(given.clone())
-        .when_async(by(
-            LEAD,
-            C::MarkPromiseBroken {
-                promise_id: promise_id(1),
-            },
-        ))
+        .when_async(by(LEAD, mark_broken(promise_id(1))))
         .await
         .then_expect_error(ComplaintError::PromiseNotDue {
             promise_id: promise_id(1),
@@ -2058,13 +2034,7 @@ fn reminder(rung: u32, at: Timestamp) -> ComplaintEvent {
 async fn a_reminder_is_recorded_for_a_rung() {
     at(hours(20))
         .given(promised(hours(24)))
-        .when_async(by(
-            LEAD,
-            C::RecordReminder {
-                promise_id: promise_id(1),
-                rung: 1,
-            },
-        ))
+        .when_async(by(LEAD, record_reminder(promise_id(1), 1)))
         .await
         .then_expect_events(vec![reminder(1, hours(20))]);
 }
@@ -2073,13 +2043,7 @@ async fn a_reminder_is_recorded_for_a_rung() {
 async fn a_reminder_rung_is_recorded_at_most_once() {
     at(hours(21))
         .given(with(promised(hours(24)), [reminder(1, hours(20))]))
-        .when_async(by(
-            LEAD,
-            C::RecordReminder {
-                promise_id: promise_id(1),
-                rung: 1,
-            },
-        ))
+        .when_async(by(LEAD, record_reminder(promise_id(1), 1)))
         .await
         .then_expect_error(ComplaintError::ReminderAlreadyRecorded {
             promise_id: promise_id(1),
@@ -2098,13 +2062,7 @@ async fn the_next_rung_is_recorded_after_the_first_even_on_a_broken_promise() {
     );
     at(hours(26))
         .given(given)
-        .when_async(by(
-            LEAD,
-            C::RecordReminder {
-                promise_id: promise_id(1),
-                rung: 2,
-            },
-        ))
+        .when_async(by(LEAD, record_reminder(promise_id(1), 2)))
         .await
         .then_expect_events(vec![reminder(2, hours(26))]);
 }
@@ -2626,12 +2584,7 @@ async fn the_owner_proposes_a_resolution_which_discharges_open_obligations() {
     let given = [owned_by_alice(), inbound_request(1, 1, hours(1))].concat();
     at(hours(2))
         .given(given)
-        .when_async(by(
-            ALICE,
-            C::ProposeResolution {
-                summary: sealed("sealed:refund"),
-            },
-        ))
+        .when_async(by(ALICE, propose("sealed:refund")))
         .await
         .then_expect_events(vec![
             proposed(1, hours(2)),
@@ -2641,14 +2594,7 @@ async fn the_owner_proposes_a_resolution_which_discharges_open_obligations() {
 
 #[tokio::test]
 async fn a_resolution_needs_an_owner() {
-    for command in [
-        C::ProposeResolution {
-            summary: sealed("sealed:refund"),
-        },
-        C::Resolve {
-            override_reason: Some(sealed("sealed:override")),
-        },
-    ] {
+    for command in [propose("sealed:refund"), resolve(Some("sealed:override"))] {
         let name = command.name();
         let result = at(hours(1))
             .given(vec![filed()])
@@ -2662,13 +2608,8 @@ async fn a_resolution_needs_an_owner() {
 #[tokio::test]
 async fn a_second_proposal_while_one_awaits_an_answer_is_refused() {
     at(hours(2))
-        .given(with(owned_by_alice(), [proposed(1, hours(1))]))
-        .when_async(by(
-            ALICE,
-            C::ProposeResolution {
-                summary: sealed("sealed:bigger refund"),
-            },
-        ))
+        .given(proposal_pending())
+        .when_async(by(ALICE, propose("sealed:bigger refund")))
         .await
         .then_expect_error(ComplaintError::ProposalPending { proposal_no: 1 });
 }
@@ -2676,16 +2617,8 @@ async fn a_second_proposal_while_one_awaits_an_answer_is_refused() {
 #[tokio::test]
 async fn a_new_proposal_follows_a_rejected_one() {
     at(hours(3))
-        .given(with(
-            owned_by_alice(),
-            [proposed(1, hours(1)), rejected(1, hours(2))],
-        ))
-        .when_async(by(
-            ALICE,
-            C::ProposeResolution {
-                summary: sealed("sealed:refund"),
-            },
-        ))
+        .given(proposal_rejected())
+        .when_async(by(ALICE, propose("sealed:refund")))
         .await
         .then_expect_events(vec![proposed(2, hours(3))]);
 }
@@ -2707,7 +2640,7 @@ async fn the_customer_accepts_or_rejects_the_pending_proposal() {
             }
         };
         at(hours(2))
-            .given(with(owned_by_alice(), [proposed(1, hours(1))]))
+            .given(proposal_pending())
             .when_async(by(
                 ALICE,
                 C::RecordCustomerResponse {
@@ -2722,7 +2655,7 @@ async fn the_customer_accepts_or_rejects_the_pending_proposal() {
 
 #[test]
 fn the_resolution_conversation_is_tracked_in_state() {
-    let proposed_once = with(owned_by_alice(), [proposed(1, hours(1))]);
+    let proposed_once = proposal_pending();
     assert_eq!(
         state_after(&proposed_once).resolution,
         ResolutionState::Proposed { proposal_no: 1 }
@@ -2746,24 +2679,12 @@ fn the_resolution_conversation_is_tracked_in_state() {
 
 #[tokio::test]
 async fn a_customer_answer_needs_a_pending_proposal() {
-    let answered = with(
-        owned_by_alice(),
-        [proposed(1, hours(1)), accepted(1, hours(2))],
-    );
-    let rejected_already = with(
-        owned_by_alice(),
-        [proposed(1, hours(1)), rejected(1, hours(2))],
-    );
+    let answered = proposal_accepted();
+    let rejected_already = proposal_rejected();
     for given in [owned_by_alice(), answered, rejected_already] {
         at(hours(3))
             .given(given)
-            .when_async(by(
-                ALICE,
-                C::RecordCustomerResponse {
-                    accepted: true,
-                    comment: None,
-                },
-            ))
+            .when_async(by(ALICE, customer_response(true)))
             .await
             .then_expect_error(ComplaintError::NoPendingProposal);
     }
@@ -2772,36 +2693,20 @@ async fn a_customer_answer_needs_a_pending_proposal() {
 #[tokio::test]
 async fn an_accepted_resolution_resolves_the_complaint() {
     at(hours(3))
-        .given(with(
-            owned_by_alice(),
-            [proposed(1, hours(1)), accepted(1, hours(2))],
-        ))
-        .when_async(by(
-            ALICE,
-            C::Resolve {
-                override_reason: None,
-            },
-        ))
+        .given(proposal_accepted())
+        .when_async(by(ALICE, resolve(None)))
         .await
         .then_expect_events(vec![resolved(None, hours(3))]);
 }
 
 #[tokio::test]
 async fn resolving_without_the_customers_acceptance_is_refused() {
-    let pending = with(owned_by_alice(), [proposed(1, hours(1))]);
-    let rejected_once = with(
-        owned_by_alice(),
-        [proposed(1, hours(1)), rejected(1, hours(2))],
-    );
+    let pending = proposal_pending();
+    let rejected_once = proposal_rejected();
     for given in [owned_by_alice(), pending, rejected_once] {
         at(hours(3))
             .given(given)
-            .when_async(by(
-                ALICE,
-                C::Resolve {
-                    override_reason: None,
-                },
-            ))
+            .when_async(by(ALICE, resolve(None)))
             .await
             .then_expect_error(ComplaintError::ResolutionNotAccepted);
     }
@@ -2810,16 +2715,8 @@ async fn resolving_without_the_customers_acceptance_is_refused() {
 #[tokio::test]
 async fn resolving_without_acceptance_is_allowed_with_an_override_reason() {
     at(hours(3))
-        .given(with(
-            owned_by_alice(),
-            [proposed(1, hours(1)), rejected(1, hours(2))],
-        ))
-        .when_async(by(
-            ALICE,
-            C::Resolve {
-                override_reason: Some(sealed("sealed:ombudsman decided")),
-            },
-        ))
+        .given(proposal_rejected())
+        .when_async(by(ALICE, resolve(Some("sealed:ombudsman decided"))))
         .await
         .then_expect_events(vec![resolved(
             Some(sealed("sealed:ombudsman decided")),
@@ -2831,12 +2728,7 @@ async fn resolving_without_acceptance_is_allowed_with_an_override_reason() {
 async fn resolving_by_override_is_a_final_response_that_discharges_open_obligations() {
     at(hours(3))
         .given(with(owned_by_alice(), inbound_request(1, 1, hours(1))))
-        .when_async(by(
-            ALICE,
-            C::Resolve {
-                override_reason: Some(sealed("sealed:final response sent")),
-            },
-        ))
+        .when_async(by(ALICE, resolve(Some("sealed:final response sent"))))
         .await
         .then_expect_events(vec![
             resolved(Some(sealed("sealed:final response sent")), hours(3)),
@@ -2854,27 +2746,14 @@ async fn a_customer_answer_after_resolution_is_refused() {
                 resolved(Some(sealed("sealed:override")), hours(2)),
             ],
         ))
-        .when_async(by(
-            ALICE,
-            C::RecordCustomerResponse {
-                accepted: true,
-                comment: None,
-            },
-        ))
+        .when_async(by(ALICE, customer_response(true)))
         .await
         .then_expect_error(ComplaintError::AlreadyResolved);
 }
 
 #[tokio::test]
 async fn a_resolved_complaint_is_not_resolved_or_proposed_again() {
-    for command in [
-        C::Resolve {
-            override_reason: Some(sealed("sealed:override")),
-        },
-        C::ProposeResolution {
-            summary: sealed("sealed:another"),
-        },
-    ] {
+    for command in [resolve(Some("sealed:override")), propose("sealed:another")] {
         let name = command.name();
         let result = at(hours(5))
             .given(resolved_complaint())
@@ -3098,22 +2977,12 @@ async fn a_reopened_complaint_is_resolved_through_a_new_proposal() {
     );
     at(hours(11))
         .given(reopened.clone())
-        .when_async(by(
-            ALICE,
-            C::Resolve {
-                override_reason: None,
-            },
-        ))
+        .when_async(by(ALICE, resolve(None)))
         .await
         .then_expect_error(ComplaintError::ResolutionNotAccepted);
     at(hours(11))
         .given(reopened)
-        .when_async(by(
-            ALICE,
-            C::ProposeResolution {
-                summary: sealed("sealed:refund again"),
-            },
-        ))
+        .when_async(by(ALICE, propose("sealed:refund again")))
         .await
         .then_expect_events(vec![E::ResolutionProposed {
             proposal_no: 2,
@@ -3186,32 +3055,12 @@ fn replaying_a_whole_life_rebuilds_the_expected_state() {
         schedule_follow_up(follow_up_id(1), hours(20)),
         hours(2),
     );
-    life.run(
-        CAROL,
-        C::OfferHandover {
-            to: person(BOB),
-            note: None,
-        },
-        hours(3),
-    );
+    life.run(CAROL, offer_handover(person(BOB)), hours(3));
     life.run(BOB, C::AcceptHandover, hours(4));
     life.run(BOB, keep_promise(promise_id(1)), hours(10));
     life.run(BOB, complete_follow_up(follow_up_id(1)), hours(21));
-    life.run(
-        BOB,
-        C::RecordReminder {
-            promise_id: promise_id(2),
-            rung: 1,
-        },
-        hours(29),
-    );
-    life.run(
-        LEAD,
-        C::MarkPromiseBroken {
-            promise_id: promise_id(2),
-        },
-        hours(31),
-    );
+    life.run(BOB, record_reminder(promise_id(2), 1), hours(29));
+    life.run(LEAD, mark_broken(promise_id(2)), hours(31));
     life.run(BOB, keep_promise(promise_id(2)), hours(32));
     life.run(BOB, withdraw(promise_id(3), true), hours(32));
     life.run(
@@ -3220,32 +3069,13 @@ fn replaying_a_whole_life_rebuilds_the_expected_state() {
         hours(33),
     );
     life.run(BOB, log_contact(Direction::Inbound, true), hours(34));
-    let proposal = life.run(
-        BOB,
-        C::ProposeResolution {
-            summary: sealed("sealed:refund"),
-        },
-        hours(35),
-    );
+    let proposal = life.run(BOB, propose("sealed:refund"), hours(35));
     assert_eq!(
         proposal[1],
         discharged(2, Discharge::Resolution { proposal_no: 1 }, true, hours(35))
     );
-    life.run(
-        BOB,
-        C::RecordCustomerResponse {
-            accepted: true,
-            comment: None,
-        },
-        hours(36),
-    );
-    life.run(
-        BOB,
-        C::Resolve {
-            override_reason: None,
-        },
-        hours(37),
-    );
+    life.run(BOB, customer_response(true), hours(36));
+    life.run(BOB, resolve(None), hours(37));
     life.run(BOB, C::Close, hours(38));
 
     let complaint = Complaint::from_events(&life.events);
@@ -3322,9 +3152,7 @@ fn replaying_a_whole_life_rebuilds_the_expected_state() {
 #[test]
 fn deciding_is_pure() {
     let complaint = state_after(&promised(hours(24)));
-    let command = C::MarkPromiseBroken {
-        promise_id: promise_id(1),
-    };
+    let command = mark_broken(promise_id(1));
     let policy = Policy::default();
     let first = complaint.decide(&staff(LEAD), command.clone(), hours(25), &policy);
     let second = complaint.decide(&staff(LEAD), command, hours(25), &policy);

@@ -47,28 +47,41 @@ fn rung(name: &str, offset: &str) -> RungSpec {
     }
 }
 
-/// The ladder of the issue: a warning 24 business hours before, the breach at the due time,
-/// a manager a business day later, Special Care three business days later.
-fn promise_ladder() -> Vec<RungSpec> {
+/// The first rungs of the issue's promise ladder, `warning` before and `manager` after the due
+/// time, each on top of `base`: a warning that reminds the promiser, the breach at the due time
+/// that marks the promise broken and reminds owner, lead and customer, and a manager's
+/// escalation. The property tests use it with short offsets.
+pub(crate) fn warning_breach_manager(
+    base: fn(&str, &str) -> RungSpec,
+    warning: &str,
+    manager: &str,
+) -> Vec<RungSpec> {
     vec![
         RungSpec {
             remind: vec![Recipient::Promiser],
-            ..rung("warning", "-24h")
+            ..base("warning", warning)
         },
         RungSpec {
             remind: vec![Recipient::Owner, Recipient::Lead, Recipient::Customer],
             mark_broken: true,
-            ..rung("breach", "0")
+            ..base("breach", "0")
         },
         RungSpec {
             escalate: Some(EscalationTarget::Manager),
-            ..rung("manager", "+1d")
-        },
-        RungSpec {
-            escalate: Some(EscalationTarget::SpecialCare),
-            ..rung("special-care", "+3d")
+            ..base("manager", manager)
         },
     ]
+}
+
+/// The ladder of the issue: a warning 24 business hours before, the breach at the due time,
+/// a manager a business day later, Special Care three business days later.
+fn promise_ladder() -> Vec<RungSpec> {
+    let mut ladder = warning_breach_manager(rung, "-24h", "+1d");
+    ladder.push(RungSpec {
+        escalate: Some(EscalationTarget::SpecialCare),
+        ..rung("special-care", "+3d")
+    });
+    ladder
 }
 
 fn policy(zone: &str, holidays: &[&str], regime: Regime) -> Policy {
@@ -188,6 +201,15 @@ impl Case {
     }
 }
 
+/// A case in London under `regime` with a `category` complaint filed by Alice on Monday 1 June
+/// 2026, 10:00, and that moment.
+fn filed_in_london(regime: Regime, category: &str) -> (Case, Timestamp) {
+    let mut case = Case::new(policy(LONDON, &[], regime));
+    let received = local(LONDON, "2026-06-01T10:00");
+    case.ok("alice", file(category), received);
+    (case, received)
+}
+
 fn names(events: &[ComplaintEvent]) -> Vec<&'static str> {
     events.iter().map(ComplaintEvent::name).collect()
 }
@@ -297,9 +319,7 @@ fn a_rule_picks_the_regime_by_category_and_the_default_otherwise() {
 
 #[test]
 fn the_payment_services_deadline_is_fifteen_business_days_and_thirty_five_with_a_holding_reply() {
-    let mut case = Case::new(policy(LONDON, &[], Regime::FcaPaymentServices));
-    let received = local(LONDON, "2026-06-01T10:00"); // a Monday
-    case.ok("alice", file("payments"), received);
+    let (mut case, _) = filed_in_london(Regime::FcaPaymentServices, "payments");
     assert_eq!(
         deadline(&case, DeadlineKind::FinalResponse),
         local(LONDON, "2026-06-22T17:00"),
@@ -374,9 +394,7 @@ fn an_awb_extension_is_accepted_once_and_refused_the_second_time() {
 
 #[test]
 fn regimes_without_extensions_refuse_them() {
-    let mut case = Case::new(policy(LONDON, &[], Regime::FcaDisp));
-    let received = local(LONDON, "2026-06-01T10:00");
-    case.ok("alice", file("billing"), received);
+    let (mut case, received) = filed_in_london(Regime::FcaDisp, "billing");
     assert_eq!(
         case.run(
             "alice",
@@ -396,9 +414,7 @@ fn regimes_without_extensions_refuse_them() {
 
 #[test]
 fn a_recalculation_is_a_new_event_and_keeps_met_deadlines() {
-    let mut case = Case::new(policy(LONDON, &[], Regime::FcaDisp));
-    let received = local(LONDON, "2026-06-01T10:00");
-    case.ok("alice", file("billing"), received);
+    let (mut case, _) = filed_in_london(Regime::FcaDisp, "billing");
     // The acknowledgement is met by the first reply.
     case.ok(
         "alice",
@@ -445,9 +461,7 @@ fn a_recalculation_is_a_new_event_and_keeps_met_deadlines() {
 
 #[test]
 fn a_pause_moves_business_and_calendar_deadlines_by_its_own_measure() {
-    let mut case = Case::new(policy(LONDON, &[], Regime::FcaDisp));
-    let received = local(LONDON, "2026-06-01T10:00"); // Monday
-    case.ok("alice", file("billing"), received);
+    let (mut case, _) = filed_in_london(Regime::FcaDisp, "billing");
     assert_eq!(
         deadline(&case, DeadlineKind::SummaryResolution),
         local(LONDON, "2026-06-04T17:00")
@@ -504,8 +518,7 @@ fn a_pause_moves_business_and_calendar_deadlines_by_its_own_measure() {
 
 #[test]
 fn a_customer_contact_during_a_pause_is_flagged() {
-    let mut case = Case::new(policy(LONDON, &[], Regime::FcaDisp));
-    case.ok("alice", file("billing"), local(LONDON, "2026-06-01T10:00"));
+    let (mut case, _) = filed_in_london(Regime::FcaDisp, "billing");
     let paused_at = local(LONDON, "2026-06-02T09:00");
     case.ok(
         "alice",
@@ -537,8 +550,7 @@ fn a_customer_contact_during_a_pause_is_flagged() {
 
 #[test]
 fn resolving_during_a_pause_ends_it_and_judges_deadlines_against_their_moved_due_times() {
-    let mut case = Case::new(policy(LONDON, &[], Regime::FcaDisp));
-    case.ok("alice", file("billing"), local(LONDON, "2026-06-01T10:00"));
+    let (mut case, _) = filed_in_london(Regime::FcaDisp, "billing");
     case.ok(
         "alice",
         C::AssignOwner {
@@ -623,14 +635,20 @@ fn promise_case(due_at: Timestamp, made_at: Timestamp) -> Case {
     case
 }
 
-#[test]
-fn a_promise_due_friday_across_the_october_change_gets_each_rung_at_the_right_instant() {
-    // Due Friday 23 October 2026, 17:00 CEST; summer time ends on Sunday 25 October.
+/// A promise made on Monday 19 October 2026 and due Friday 23 October, 17:00 CEST (summer
+/// time ends on Sunday 25 October): the case, the due time and the promise as a subject.
+fn promise_due_friday() -> (Case, Timestamp, Subject) {
     let due = local(AMSTERDAM, "2026-10-23T17:00");
-    let mut case = promise_case(due, local(AMSTERDAM, "2026-10-19T10:00"));
+    let case = promise_case(due, local(AMSTERDAM, "2026-10-19T10:00"));
     let promise = Subject::Promise {
         promise_id: promise_id(),
     };
+    (case, due, promise)
+}
+
+#[test]
+fn a_promise_due_friday_across_the_october_change_gets_each_rung_at_the_right_instant() {
+    let (mut case, due, promise) = promise_due_friday();
     let ladder = &case.complaint.ladders[&promise];
     let due_times: Vec<(String, Timestamp)> = ladder
         .rungs
@@ -710,11 +728,7 @@ fn a_promise_due_friday_across_the_october_change_gets_each_rung_at_the_right_in
 
 #[test]
 fn rungs_are_reached_once_and_in_order() {
-    let due = local(AMSTERDAM, "2026-10-23T17:00");
-    let mut case = promise_case(due, local(AMSTERDAM, "2026-10-19T10:00"));
-    let promise = Subject::Promise {
-        promise_id: promise_id(),
-    };
+    let (mut case, _, promise) = promise_due_friday();
     let late = local(AMSTERDAM, "2026-11-30T10:00");
     assert_eq!(
         case.reach(promise, 2, late),
@@ -748,11 +762,7 @@ fn rungs_are_reached_once_and_in_order() {
 
 #[test]
 fn a_renegotiated_promise_gets_a_fresh_ladder_and_a_kept_one_none() {
-    let due = local(AMSTERDAM, "2026-10-23T17:00");
-    let mut case = promise_case(due, local(AMSTERDAM, "2026-10-19T10:00"));
-    let promise = Subject::Promise {
-        promise_id: promise_id(),
-    };
+    let (mut case, _, promise) = promise_due_friday();
     case.reach(promise, 1, local(AMSTERDAM, "2026-10-21T09:00"))
         .unwrap();
     let new_due = local(AMSTERDAM, "2026-10-30T17:00");

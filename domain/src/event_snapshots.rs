@@ -254,6 +254,17 @@ fn escalated() -> ComplaintEvent {
     }
 }
 
+/// An escalation nobody asked for and nobody noted: its optional fields are absent.
+fn escalated_automatically() -> ComplaintEvent {
+    E::Escalated {
+        to: EscalationTarget::Security,
+        reason: EscalationReason::Threat,
+        note: None,
+        by: None,
+        at: at(),
+    }
+}
+
 fn conduct_incident_recorded() -> ComplaintEvent {
     E::ConductIncidentRecorded {
         incident_no: 1,
@@ -704,13 +715,7 @@ fn discharge_kinds_json() {
 /// Absent optional fields are stored as `null`, not left out: readers can rely on every key.
 #[test]
 fn absent_optional_fields_are_stored_as_null() {
-    let event = E::Escalated {
-        to: EscalationTarget::Security,
-        reason: EscalationReason::Threat,
-        note: None,
-        by: None,
-        at: at(),
-    };
+    let event = escalated_automatically();
     assert_json_snapshot!(event);
 }
 
@@ -801,13 +806,7 @@ fn every_variant_round_trips_through_json() {
             by: staff("lead"),
             at: at(),
         },
-        E::Escalated {
-            to: EscalationTarget::Security,
-            reason: EscalationReason::Threat,
-            note: None,
-            by: None,
-            at: at(),
-        },
+        escalated_automatically(),
     ]);
     for event in samples {
         let text = serde_json::to_string(&event).expect("event serializes");

@@ -231,21 +231,7 @@ fn ladders() -> BTreeMap<SubjectKind, Vec<RungSpec>> {
     BTreeMap::from([
         (
             SubjectKind::Promise,
-            vec![
-                RungSpec {
-                    remind: vec![Recipient::Promiser],
-                    ..rung("warning", "-1h")
-                },
-                RungSpec {
-                    remind: vec![Recipient::Owner, Recipient::Lead, Recipient::Customer],
-                    mark_broken: true,
-                    ..rung("breach", "0")
-                },
-                RungSpec {
-                    escalate: Some(EscalationTarget::Manager),
-                    ..rung("manager", "+2h")
-                },
-            ],
+            crate::clock_tests::warning_breach_manager(rung, "-1h", "+2h"),
         ),
         (SubjectKind::FollowUp, vec![rung("due", "0")]),
         (

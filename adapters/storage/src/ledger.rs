@@ -270,7 +270,7 @@ impl Ledger {
 
     async fn sequence_locked(&self, limit: usize) -> Result<usize, LedgerError> {
         let sequenced_at = self.clock.now().to_string();
-        let (appended, head) = match &self.database {
+        let step = match &self.database {
             Database::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 // The step's commit does not wait for its WAL flush: a step reads only durable
@@ -294,24 +294,23 @@ impl Ledger {
                     .bind(limit as i64)
                     .fetch_all(&mut *tx)
                     .await?;
-                let events: Vec<Pending> = rows.iter().map(pending).collect();
-                let chained = chain(&hash, position, &events);
-                let next = position + events.len() as i64;
-                if !events.is_empty() {
+                let step = Step::after(position, &hash, &rows);
+                if !step.events.is_empty() {
+                    let events = &step.events;
                     sqlx::query(PG_INSERT_MANY)
                         .bind(
-                            chained
+                            step.chained
                                 .iter()
                                 .map(|(position, _)| *position)
                                 .collect::<Vec<_>>(),
                         )
-                        .bind(column(&events, |event| event.aggregate_type.clone()))
-                        .bind(column(&events, |event| event.aggregate_id.clone()))
-                        .bind(column(&events, |event| event.sequence))
-                        .bind(column(&events, |event| event.source_tx))
-                        .bind(column(&events, |event| event.source_seq))
+                        .bind(column(events, |event| event.aggregate_type.clone()))
+                        .bind(column(events, |event| event.aggregate_id.clone()))
+                        .bind(column(events, |event| event.sequence))
+                        .bind(column(events, |event| event.source_tx))
+                        .bind(column(events, |event| event.source_seq))
                         .bind(
-                            chained
+                            step.chained
                                 .iter()
                                 .map(|(_, hash)| hash.clone())
                                 .collect::<Vec<_>>(),
@@ -322,8 +321,7 @@ impl Ledger {
                         .await?;
                 }
                 tx.commit().await?;
-                self.remember(&events, &chained);
-                (events.len(), next)
+                step
             }
             Database::Sqlite(pool) => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -336,11 +334,9 @@ impl Ledger {
                     .bind(limit as i64)
                     .fetch_all(&mut *tx)
                     .await?;
-                let events: Vec<Pending> = rows.iter().map(pending).collect();
-                let chained = chain(&hash, position, &events);
-                let next = position + events.len() as i64;
+                let step = Step::after(position, &hash, &rows);
                 // SQLite runs in-process: one prepared statement per row costs little.
-                for (event, (position, hash)) in events.iter().zip(&chained) {
+                for (event, (position, hash)) in step.events.iter().zip(&step.chained) {
                     sqlx::query(INSERT)
                         .bind(position)
                         .bind(&event.aggregate_type)
@@ -354,14 +350,14 @@ impl Ledger {
                         .await?;
                 }
                 tx.commit().await?;
-                self.remember(&events, &chained);
-                (events.len(), next)
+                step
             }
         };
-        if appended > 0 {
-            self.publish_head(head as u64);
+        self.remember(&step.events, &step.chained);
+        if !step.events.is_empty() {
+            self.publish_head(step.next as u64);
         }
-        Ok(appended)
+        Ok(step.events.len())
     }
 
     /// Tells commands waiting in [`Ledger::ensure_sequenced`] that an append of this process
@@ -502,22 +498,17 @@ impl Ledger {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(SQLITE)
-                    .bind(after as i64)
-                    .bind(limit as i64)
-                    .fetch_all(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(POSTGRES)
-                    .bind(after as i64)
-                    .bind(limit as i64)
-                    .fetch_all(pool)
-                    .await?
-            }
+        let query = match &self.database {
+            Database::Sqlite(_) => SQLITE,
+            Database::Postgres(_) => POSTGRES,
         };
+        let rows: Vec<Row> = with_pool!(&self.database, pool => {
+            sqlx::query_as(query)
+                .bind(after as i64)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?
+        });
         Ok(rows
             .into_iter()
             .map(
@@ -634,6 +625,30 @@ struct Joined {
     metadata: Option<String>,
 }
 
+/// One sequencing step: the pending events it read after the head, in order, and the entries
+/// they become.
+struct Step {
+    events: Vec<Pending>,
+    /// The position and hash of each event's entry.
+    chained: Vec<(i64, String)>,
+    /// The head position once the step is committed.
+    next: i64,
+}
+
+impl Step {
+    /// The pending events of `rows` chained after the head entry at `position` with `hash`.
+    fn after(position: i64, hash: &str, rows: &[impl SqlRow]) -> Self {
+        let events: Vec<Pending> = rows.iter().map(pending).collect();
+        let chained = chain(hash, position, &events);
+        let next = position + events.len() as i64;
+        Self {
+            events,
+            chained,
+            next,
+        }
+    }
+}
+
 /// One field of every event, as an array to unnest server-side.
 fn column<T>(events: &[Pending], field: impl Fn(&Pending) -> T) -> Vec<T> {
     events.iter().map(field).collect()
@@ -672,39 +687,20 @@ mod tests {
 
     #[test]
     fn the_hash_covers_every_field_and_the_previous_hash() {
-        let base = entry_hash(GENESIS_HASH, 1, "Complaint", "a", 1, "T", "1.0", "{}", "{}");
+        let genesis = GENESIS_HASH;
+        let base = entry_hash(genesis, 1, "Complaint", "a", 1, "T", "1.0", "{}", "{}");
         assert_eq!(base.len(), 64);
         let variants = [
             entry_hash("x", 1, "Complaint", "a", 1, "T", "1.0", "{}", "{}"),
-            entry_hash(GENESIS_HASH, 2, "Complaint", "a", 1, "T", "1.0", "{}", "{}"),
-            entry_hash(GENESIS_HASH, 1, "Complaint", "b", 1, "T", "1.0", "{}", "{}"),
-            entry_hash(GENESIS_HASH, 1, "Complaint", "a", 2, "T", "1.0", "{}", "{}"),
-            entry_hash(GENESIS_HASH, 1, "Complaint", "a", 1, "U", "1.0", "{}", "{}"),
-            entry_hash(GENESIS_HASH, 1, "Complaint", "a", 1, "T", "1.1", "{}", "{}"),
-            entry_hash(
-                GENESIS_HASH,
-                1,
-                "Complaint",
-                "a",
-                1,
-                "T",
-                "1.0",
-                "{ }",
-                "{}",
-            ),
-            entry_hash(
-                GENESIS_HASH,
-                1,
-                "Complaint",
-                "a",
-                1,
-                "T",
-                "1.0",
-                "{}",
-                "{ }",
-            ),
+            entry_hash(genesis, 2, "Complaint", "a", 1, "T", "1.0", "{}", "{}"),
+            entry_hash(genesis, 1, "Complaint", "b", 1, "T", "1.0", "{}", "{}"),
+            entry_hash(genesis, 1, "Complaint", "a", 2, "T", "1.0", "{}", "{}"),
+            entry_hash(genesis, 1, "Complaint", "a", 1, "U", "1.0", "{}", "{}"),
+            entry_hash(genesis, 1, "Complaint", "a", 1, "T", "1.1", "{}", "{}"),
+            entry_hash(genesis, 1, "Complaint", "a", 1, "T", "1.0", "{ }", "{}"),
+            entry_hash(genesis, 1, "Complaint", "a", 1, "T", "1.0", "{}", "{ }"),
             // Moving bytes between fields changes the hash too (length prefixes).
-            entry_hash(GENESIS_HASH, 1, "Complaint", "a", 1, "T1", ".0", "{}", "{}"),
+            entry_hash(genesis, 1, "Complaint", "a", 1, "T1", ".0", "{}", "{}"),
         ];
         for variant in variants {
             assert_ne!(variant, base);

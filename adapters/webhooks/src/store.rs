@@ -281,18 +281,7 @@ pub(crate) async fn remove(
     id: Uuid,
     at: Timestamp,
 ) -> Result<bool, WebhookError> {
-    let updated = with_pool!(database, pool => {
-        sqlx::query(
-            "UPDATE webhook_subscriptions SET removed_at = $1, lease_until = NULL, \
-             next_attempt_at = NULL, version = version + 1 WHERE id = $2 AND removed_at IS NULL",
-        )
-        .bind(at.to_string())
-        .bind(id.to_string())
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
-    Ok(updated == 1)
+    change_active(database, id, "removed_at = $1", at.to_string()).await
 }
 
 /// Sets an active subscription back to `position` (the last one it is done with), with a fresh
@@ -302,17 +291,37 @@ pub(crate) async fn rewind(
     id: Uuid,
     position: u64,
 ) -> Result<bool, WebhookError> {
+    change_active(database, id, "position = $1, attempts = 0", position as i64).await
+}
+
+/// Changes an active subscription's row (`changes`, with `$1` bound to `value`), due at once and
+/// with any claim dropped, so that a worker still holding one records nothing. Returns whether
+/// the subscription was active.
+async fn change_active<T>(
+    database: &Database,
+    id: Uuid,
+    changes: &str,
+    value: T,
+) -> Result<bool, WebhookError>
+where
+    T: Send
+        + 'static
+        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>,
+{
+    let query = format!(
+        "UPDATE webhook_subscriptions SET {changes}, next_attempt_at = NULL, lease_until = NULL, \
+         version = version + 1 WHERE id = $2 AND removed_at IS NULL"
+    );
     let updated = with_pool!(database, pool => {
-        sqlx::query(
-            "UPDATE webhook_subscriptions SET position = $1, attempts = 0, \
-             next_attempt_at = NULL, lease_until = NULL, version = version + 1 \
-             WHERE id = $2 AND removed_at IS NULL",
-        )
-        .bind(position as i64)
-        .bind(id.to_string())
-        .execute(pool)
-        .await?
-        .rows_affected()
+        sqlx::query(&query)
+            .bind(value)
+            .bind(id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected()
     });
     Ok(updated == 1)
 }

@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 
 use futures_util::future::join_all;
 use jiff::{SignedDuration, Timestamp};
-use obliged_storage::{entry_json, Disclosure, LedgerEntry};
+use obliged_storage::{entry_json, Database, Disclosure, LedgerEntry};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -107,11 +107,29 @@ struct Plan {
     next_due_at: Option<Timestamp>,
 }
 
+/// A step on one claimed subscription: the row as read, the ledger head it goes up to, the
+/// lease its claim holds until, the claim, and what the step did.
+struct Step<'a> {
+    record: &'a Record,
+    head: u64,
+    lease_until: Timestamp,
+    claim: Claim,
+    report: StepReport,
+}
+
 /// A claimed subscription: the row version the claim holds and the progress last written.
 struct Claim {
     id: Uuid,
     version: i64,
     delivery: Delivery,
+}
+
+impl Claim {
+    /// Writes the progress the claim holds and gives the claim up. `None` if it was lost
+    /// meanwhile (nothing is written then).
+    async fn release(&self, database: &Database) -> Result<Option<i64>, WebhookError> {
+        store::record(database, self.id, self.version, &self.delivery, None, None).await
+    }
 }
 
 fn later(at: Timestamp, by: SignedDuration) -> Timestamp {
@@ -260,54 +278,31 @@ impl Webhooks {
                 ..StepReport::default()
             });
         };
-        let mut claim = Claim {
-            id,
-            version,
-            delivery: record.delivery.clone(),
+        let mut step = Step {
+            record: &record,
+            head,
+            lease_until,
+            claim: Claim {
+                id,
+                version,
+                delivery: record.delivery.clone(),
+            },
+            report: StepReport::default(),
         };
-        let mut report = StepReport::default();
-        let result = self
-            .step_claimed(&record, head, lease_until, &mut claim, &mut report)
-            .await;
+        let result = self.step_claimed(&mut step).await;
         if result.is_err() {
             // Give the claim back so the next tick can try again at once; if even this fails
             // the claim simply expires.
-            let _ = store::record(
-                &self.0.database,
-                claim.id,
-                claim.version,
-                &claim.delivery,
-                None,
-                None,
-            )
-            .await;
+            let _ = step.claim.release(&self.0.database).await;
         }
-        result.map(|()| report)
+        result.map(|()| step.report)
     }
 
-    async fn step_claimed(
-        &self,
-        record: &Record,
-        head: u64,
-        lease_until: Timestamp,
-        claim: &mut Claim,
-        report: &mut StepReport,
-    ) -> Result<(), WebhookError> {
-        let Some(entry) = self
-            .next_wanted(record, head, lease_until, claim, report)
-            .await?
-        else {
+    async fn step_claimed(&self, step: &mut Step<'_>) -> Result<(), WebhookError> {
+        let Some(entry) = self.next_wanted(step).await? else {
             // Everything up to the head was passed over: record that and release the claim.
-            let released = store::record(
-                &self.0.database,
-                claim.id,
-                claim.version,
-                &claim.delivery,
-                None,
-                None,
-            )
-            .await?;
-            report.contended = released.is_none();
+            let released = step.claim.release(&self.0.database).await?;
+            step.report.contended = released.is_none();
             return Ok(());
         };
 
@@ -320,13 +315,13 @@ impl Webhooks {
                     source,
                 })?;
         let body = serde_json::to_vec(&body).expect("a JSON value serializes");
-        let subscription = &record.subscription;
+        let subscription = &step.record.subscription;
         let sent = delivery::send(
             &self.0.client,
             Request {
                 url: &subscription.url,
                 subscription: &subscription.id.to_string(),
-                secret: record.secret.expose(),
+                secret: step.record.secret.expose(),
                 position: entry.position,
                 event_type: &entry.event_type,
                 body,
@@ -337,8 +332,8 @@ impl Webhooks {
 
         // Scheduled from when the answer came (or the request gave up), not from when it left.
         let finished = self.now();
-        let number = claim.delivery.attempts + 1;
-        let mut delivery = claim.delivery.clone();
+        let number = step.claim.delivery.attempts + 1;
+        let mut delivery = step.claim.delivery.clone();
         let mut dead_letter = None;
         let outcome = match sent {
             Ok(status) => {
@@ -376,8 +371,8 @@ impl Webhooks {
         };
         let recorded = store::record(
             &self.0.database,
-            claim.id,
-            claim.version,
+            step.claim.id,
+            step.claim.version,
             &delivery,
             None,
             dead_letter,
@@ -385,13 +380,13 @@ impl Webhooks {
         .await?;
         if recorded.is_none() {
             tracing::info!(
-                subscription = %claim.id,
+                subscription = %step.claim.id,
                 position = entry.position,
                 "the subscription changed during a delivery attempt; its outcome is not recorded"
             );
         }
-        report.attempt = Some(Attempt {
-            subscription: claim.id,
+        step.report.attempt = Some(Attempt {
+            subscription: step.claim.id,
             position: entry.position,
             event_type: entry.event_type,
             number,
@@ -405,17 +400,10 @@ impl Webhooks {
     /// claim's position past the entries it does not want (and writing that progress, claim
     /// kept, each time a whole batch is passed over). `None` once the head is reached, or if
     /// the claim was lost meanwhile (then `report.contended` is set).
-    async fn next_wanted(
-        &self,
-        record: &Record,
-        head: u64,
-        lease_until: Timestamp,
-        claim: &mut Claim,
-        report: &mut StepReport,
-    ) -> Result<Option<LedgerEntry>, WebhookError> {
+    async fn next_wanted(&self, step: &mut Step<'_>) -> Result<Option<LedgerEntry>, WebhookError> {
         // A subscription without a filter wants the very next entry: reading more would
         // fetch payloads only to throw them away.
-        let batch = if record.subscription.event_types.is_empty() {
+        let batch = if step.record.subscription.event_types.is_empty() {
             1
         } else {
             self.0.settings.scan_batch
@@ -423,11 +411,11 @@ impl Webhooks {
         loop {
             let entries = self
                 .ledger()
-                .entries_after(claim.delivery.position, batch)
+                .entries_after(step.claim.delivery.position, batch)
                 .await?;
             // `entries_after` leaves out entries whose event is missing. That cannot happen in
             // a sound ledger; if it does, stop here rather than skip an entry unnoticed.
-            let expected = claim.delivery.position + 1;
+            let expected = step.claim.delivery.position + 1;
             for (offset, entry) in entries.iter().enumerate() {
                 if entry.position != expected + offset as u64 {
                     return Err(WebhookError::LedgerGap {
@@ -437,7 +425,7 @@ impl Webhooks {
                 }
             }
             let Some(last) = entries.last().map(|entry| entry.position) else {
-                if claim.delivery.position < head {
+                if step.claim.delivery.position < step.head {
                     return Err(WebhookError::LedgerGap {
                         expected,
                         found: None,
@@ -447,35 +435,35 @@ impl Webhooks {
             };
             let wanted = entries
                 .iter()
-                .position(|entry| record.subscription.wants(&entry.event_type));
+                .position(|entry| step.record.subscription.wants(&entry.event_type));
             let passed_over = wanted.unwrap_or(entries.len());
             if passed_over > 0 {
-                report.skipped += passed_over as u64;
+                step.report.skipped += passed_over as u64;
                 // Attempts count failures on the entry after the position; a new entry starts
                 // afresh.
-                claim.delivery.position = expected + passed_over as u64 - 1;
-                claim.delivery.attempts = 0;
-                claim.delivery.next_attempt_at = None;
+                step.claim.delivery.position = expected + passed_over as u64 - 1;
+                step.claim.delivery.attempts = 0;
+                step.claim.delivery.next_attempt_at = None;
             }
             if let Some(index) = wanted {
                 return Ok(entries.into_iter().nth(index));
             }
-            if entries.len() < batch || last >= head {
+            if entries.len() < batch || last >= step.head {
                 return Ok(None);
             }
             match store::record(
                 &self.0.database,
-                claim.id,
-                claim.version,
-                &claim.delivery,
-                Some(lease_until),
+                step.claim.id,
+                step.claim.version,
+                &step.claim.delivery,
+                Some(step.lease_until),
                 None,
             )
             .await?
             {
-                Some(version) => claim.version = version,
+                Some(version) => step.claim.version = version,
                 None => {
-                    report.contended = true;
+                    step.report.contended = true;
                     return Ok(None);
                 }
             }

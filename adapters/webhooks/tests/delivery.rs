@@ -30,6 +30,15 @@ for_each_store!(
     internal_receivers_are_refused_when_subscribing_and_when_connecting,
 );
 
+/// Subscribes `url` to every event type and returns the subscription's id.
+async fn subscribe_to_all(harness: &Harness, url: &str, max_attempts: Option<u32>) -> uuid::Uuid {
+    harness
+        .subscribe(url, &[], max_attempts)
+        .await
+        .subscription
+        .id
+}
+
 /// Files complaints and logs contacts: at least six entries of several types.
 async fn some_history(harness: &Harness) {
     let first = harness.file().await;
@@ -135,11 +144,7 @@ async fn an_entry_is_dead_lettered_after_max_attempts_and_delivery_moves_on(back
         return;
     };
     let receiver = Receiver::start(Script::AlwaysFail).await;
-    let id = harness
-        .subscribe(&receiver.url, &[], Some(3))
-        .await
-        .subscription
-        .id;
+    let id = subscribe_to_all(&harness, &receiver.url, Some(3)).await;
     harness.file().await;
     harness.file().await;
 
@@ -229,11 +234,7 @@ async fn retries_wait_for_a_growing_backoff(backend: Backend) {
         return;
     };
     let receiver = Receiver::start(Script::AlwaysFail).await;
-    let id = harness
-        .subscribe(&receiver.url, &[], None)
-        .await
-        .subscription
-        .id;
+    let id = subscribe_to_all(&harness, &receiver.url, None).await;
     harness.file().await;
 
     // Expected delays: 1 s, 2 s, 4 s, then the 4 s cap, each ±20%.
@@ -350,11 +351,7 @@ async fn redeliver_from_sends_again_from_a_position(backend: Backend) {
         return;
     };
     let receiver = Receiver::start(Script::FailFirst(0)).await;
-    let id = harness
-        .subscribe(&receiver.url, &[], None)
-        .await
-        .subscription
-        .id;
+    let id = subscribe_to_all(&harness, &receiver.url, None).await;
     some_history(&harness).await;
     harness.deliver_everything().await;
     let head = harness.head().await;
@@ -397,11 +394,7 @@ async fn a_claimed_subscription_is_left_to_its_worker_until_the_claim_expires(ba
         return;
     };
     let (receiver, release) = Receiver::holding_first(Script::FailFirst(0)).await;
-    let id = harness
-        .subscribe(&receiver.url, &[], None)
-        .await
-        .subscription
-        .id;
+    let id = subscribe_to_all(&harness, &receiver.url, None).await;
     harness.file().await;
     let other = harness.another_instance(settings()).await;
 

@@ -10,6 +10,7 @@ use crate::calendar::{BusinessCalendar, CalendarConfig};
 use crate::command::Customer;
 use crate::event::{ComplaintEvent as E, Discharge};
 use crate::values::{CustomerReference, EscalationTarget, HandBackReason, PromiseKind, SealedText};
+use PromiseKind::{Callback, Refund, Visit};
 
 fn t(text: &str) -> Timestamp {
     format!("{text}:00Z").parse().expect("timestamp")
@@ -54,6 +55,16 @@ fn params(from: &str, to: &str, group_by: &[Dimension], period: Period) -> Repor
     ReportParams::new(t(from), t(to), group_by.to_vec(), period).unwrap()
 }
 
+/// 1 to 10 March 2026, by month.
+fn early_march(group_by: &[Dimension]) -> ReportParams {
+    params(
+        "2026-03-01T00:00",
+        "2026-03-10T00:00",
+        group_by,
+        Period::Month,
+    )
+}
+
 fn complaint(number: u128) -> Uuid {
     Uuid::from_u128(0xc000 + number)
 }
@@ -74,8 +85,17 @@ impl Script {
         self.entries.len() as u64
     }
 
-    fn report(&self, params: ReportParams, policy: &Policy) -> AccountabilityReport {
-        let mut builder = ReportBuilder::new(params, policy);
+    /// Appends events of one complaint, in order.
+    fn extend(&mut self, complaint_id: Uuid, events: impl IntoIterator<Item = E>) {
+        for event in events {
+            self.push(complaint_id, event);
+        }
+    }
+
+    /// The report of the ledger so far under the test [`policy`].
+    fn report(&self, params: ReportParams) -> AccountabilityReport {
+        let policy = policy();
+        let mut builder = ReportBuilder::new(params, &policy);
         for (index, (complaint_id, event)) in self.entries.iter().enumerate() {
             builder.push(index as u64 + 1, *complaint_id, event);
         }
@@ -260,81 +280,66 @@ fn hours(hours: i64) -> SignedDuration {
     SignedDuration::from_hours(hours)
 }
 
+/// The value of a durations figure with `count` items, its median and its 90th percentile.
+fn durations(count: u64, median: SignedDuration, p90: SignedDuration) -> Value {
+    Value::Durations {
+        count,
+        median: Some(median),
+        p90: Some(p90),
+    }
+}
+
 #[test]
 fn promise_outcomes_are_their_latest_state_as_of_the_end_of_the_range() {
     let mut ledger = Script::default();
     let (a, b) = (complaint(1), complaint(2));
-    use PromiseKind::Callback;
-    ledger.push(a, filed(Channel::Phone, "billing", "2026-03-02T09:00")); // 1
-    ledger.push(
+    ledger.extend(
         a,
-        made(1, Callback, "alice", "2026-03-03T10:00", "2026-03-02T10:00"),
-    ); // 2
-    ledger.push(a, kept(1, true, "2026-03-03T09:00")); // 3
-    ledger.push(
-        a,
-        made(2, Callback, "alice", "2026-03-03T10:00", "2026-03-02T10:00"),
-    ); // 4
-    ledger.push(a, broken(2, "2026-03-03T10:00", "2026-03-03T11:00")); // 5
-    ledger.push(a, kept(2, false, "2026-03-03T12:00")); // 6
-    ledger.push(
-        a,
-        made(3, Callback, "alice", "2026-03-04T10:00", "2026-03-02T11:00"),
-    ); // 7
-    ledger.push(
-        a,
-        renegotiated(
-            3,
-            "2026-03-04T10:00",
-            "2026-03-06T10:00",
-            true,
-            "2026-03-03T10:00",
-        ),
-    ); // 8
-    ledger.push(a, kept(3, true, "2026-03-05T10:00")); // 9
-    ledger.push(
-        a,
-        made(4, Callback, "alice", "2026-03-04T10:00", "2026-03-02T11:00"),
-    ); // 10
-    ledger.push(a, broken(4, "2026-03-04T10:00", "2026-03-04T11:00")); // 11
-    ledger.push(a, withdrawn(4, "2026-03-04T12:00")); // 12
-    ledger.push(
-        a,
-        made(5, Callback, "alice", "2026-03-05T10:00", "2026-03-02T12:00"),
-    ); // 13
-    ledger.push(
-        a,
-        renegotiated(
-            5,
-            "2026-03-05T10:00",
-            "2026-03-20T10:00",
-            false,
-            "2026-03-04T10:00",
-        ),
-    ); // 14
-    ledger.push(
-        a,
-        made(6, Callback, "alice", "2026-03-06T10:00", "2026-03-02T12:00"),
-    ); // 15
-       // Kept after the end of the range: as of `to` it is overdue.
-    ledger.push(a, kept(6, false, "2026-03-12T10:00")); // 16
-                                                        // A promise made before the range, on a complaint filed before it.
-    ledger.push(b, filed(Channel::Email, "billing", "2026-02-20T09:00")); // 17
-    ledger.push(
-        b,
-        made(7, Callback, "alice", "2026-02-28T10:00", "2026-02-27T10:00"),
-    ); // 18
-    ledger.push(b, kept(7, true, "2026-02-27T11:00")); // 19
-                                                       // A promise made at the end of the range is not in it.
-    ledger.push(
-        b,
-        made(8, Callback, "alice", "2026-03-12T10:00", "2026-03-10T00:00"),
-    ); // 20
-
-    let report = ledger.report(
-        params("2026-03-01T00:00", "2026-03-10T00:00", &[], Period::Month),
-        &policy(),
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T09:00"), // 1
+            made(1, Callback, "alice", "2026-03-03T10:00", "2026-03-02T10:00"), // 2
+            kept(1, true, "2026-03-03T09:00"),                    // 3
+            made(2, Callback, "alice", "2026-03-03T10:00", "2026-03-02T10:00"), // 4
+            broken(2, "2026-03-03T10:00", "2026-03-03T11:00"),    // 5
+            kept(2, false, "2026-03-03T12:00"),                   // 6
+            made(3, Callback, "alice", "2026-03-04T10:00", "2026-03-02T11:00"), // 7
+            renegotiated(
+                3,
+                "2026-03-04T10:00",
+                "2026-03-06T10:00",
+                true,
+                "2026-03-03T10:00",
+            ), // 8
+            kept(3, true, "2026-03-05T10:00"),                    // 9
+            made(4, Callback, "alice", "2026-03-04T10:00", "2026-03-02T11:00"), // 10
+            broken(4, "2026-03-04T10:00", "2026-03-04T11:00"),    // 11
+            withdrawn(4, "2026-03-04T12:00"),                     // 12
+            made(5, Callback, "alice", "2026-03-05T10:00", "2026-03-02T12:00"), // 13
+            renegotiated(
+                5,
+                "2026-03-05T10:00",
+                "2026-03-20T10:00",
+                false,
+                "2026-03-04T10:00",
+            ), // 14
+            made(6, Callback, "alice", "2026-03-06T10:00", "2026-03-02T12:00"), // 15
+            // Kept after the end of the range: as of `to` it is overdue.
+            kept(6, false, "2026-03-12T10:00"), // 16
+        ],
     );
+    // A promise made before the range, on a complaint filed before it.
+    ledger.extend(
+        b,
+        [
+            filed(Channel::Email, "billing", "2026-02-20T09:00"), // 17
+            made(7, Callback, "alice", "2026-02-28T10:00", "2026-02-27T10:00"), // 18
+            kept(7, true, "2026-02-27T11:00"),                    // 19
+            // A promise made at the end of the range is not in it.
+            made(8, Callback, "alice", "2026-03-12T10:00", "2026-03-10T00:00"), // 20
+        ],
+    );
+
+    let report = ledger.report(early_march(&[]));
     let total = &report.total;
     assert!(report.groups.is_empty(), "not grouped: only the total");
     assert_eq!(report.through_position, 20);
@@ -399,59 +404,30 @@ fn promise_outcomes_are_their_latest_state_as_of_the_end_of_the_range() {
 fn promises_belong_to_their_promiser_team_kind_and_the_complaints_channel() {
     let mut ledger = Script::default();
     let (a, b) = (complaint(1), complaint(2));
-    ledger.push(a, filed(Channel::Phone, "billing", "2026-03-02T09:00")); // 1
-    ledger.push(a, assigned("alice", "2026-03-02T09:00")); // 2
-    ledger.push(
+    ledger.extend(
         a,
-        made(
-            1,
-            PromiseKind::Callback,
-            "alice",
-            "2026-03-20T10:00",
-            "2026-03-02T10:00",
-        ),
-    ); // 3
-    ledger.push(
-        a,
-        made(
-            2,
-            PromiseKind::Refund,
-            "bob",
-            "2026-03-20T10:00",
-            "2026-03-09T10:00",
-        ),
-    ); // 4
-    ledger.push(b, filed(Channel::Chat, "delivery", "2026-03-03T09:00")); // 5
-    ledger.push(
-        b,
-        made(
-            3,
-            PromiseKind::Visit,
-            "carol",
-            "2026-04-20T10:00",
-            "2026-04-01T10:00",
-        ),
-    ); // 6
-    ledger.push(
-        b,
-        made(
-            4,
-            PromiseKind::Callback,
-            "dave",
-            "2026-04-20T10:00",
-            "2026-04-02T10:00",
-        ),
-    ); // 7
-
-    let report = ledger.report(
-        params(
-            "2026-03-01T00:00",
-            "2026-05-01T00:00",
-            &[Dimension::Team, Dimension::Kind],
-            Period::Month,
-        ),
-        &policy(),
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T09:00"), // 1
+            assigned("alice", "2026-03-02T09:00"),                // 2
+            made(1, Callback, "alice", "2026-03-20T10:00", "2026-03-02T10:00"), // 3
+            made(2, Refund, "bob", "2026-03-20T10:00", "2026-03-09T10:00"), // 4
+        ],
     );
+    ledger.extend(
+        b,
+        [
+            filed(Channel::Chat, "delivery", "2026-03-03T09:00"), // 5
+            made(3, Visit, "carol", "2026-04-20T10:00", "2026-04-01T10:00"), // 6
+            made(4, Callback, "dave", "2026-04-20T10:00", "2026-04-02T10:00"), // 7
+        ],
+    );
+
+    let report = ledger.report(params(
+        "2026-03-01T00:00",
+        "2026-05-01T00:00",
+        &[Dimension::Team, Dimension::Kind],
+        Period::Month,
+    ));
     let keys: Vec<Vec<&str>> = report
         .groups
         .iter()
@@ -492,15 +468,12 @@ fn promises_belong_to_their_promiser_team_kind_and_the_complaints_channel() {
     assert_eq!(count(&report.total, "promises_made"), 4);
 
     // By channel and month: a's promises are phone in March, b's chat in April.
-    let report = ledger.report(
-        params(
-            "2026-03-01T00:00",
-            "2026-05-01T00:00",
-            &[Dimension::Channel, Dimension::Period],
-            Period::Month,
-        ),
-        &policy(),
-    );
+    let report = ledger.report(params(
+        "2026-03-01T00:00",
+        "2026-05-01T00:00",
+        &[Dimension::Channel, Dimension::Period],
+        Period::Month,
+    ));
     assert_eq!(report.periods, ["2026-03", "2026-04"]);
     assert_eq!(
         positions(group(&report, &["phone", "2026-03"]), "promises_made"),
@@ -517,95 +490,71 @@ fn promises_belong_to_their_promiser_team_kind_and_the_complaints_channel() {
     );
 
     // By owner and ISO week: 2 March is in week 10, 9 March in week 11.
-    let report = ledger.report(
-        params(
-            "2026-03-01T00:00",
-            "2026-03-16T00:00",
-            &[Dimension::Owner, Dimension::Period, Dimension::Category],
-            Period::Week,
-        ),
-        &policy(),
-    );
+    let report = ledger.report(params(
+        "2026-03-01T00:00",
+        "2026-03-16T00:00",
+        &[Dimension::Owner, Dimension::Period, Dimension::Category],
+        Period::Week,
+    ));
     assert_eq!(report.periods, ["2026-W09", "2026-W10", "2026-W11"]);
-    assert_eq!(
-        positions(
-            group(&report, &["alice", "2026-W10", "billing"]),
-            "promises_made"
-        ),
-        [vec![3]]
-    );
-    assert_eq!(
-        positions(
-            group(&report, &["bob", "2026-W11", "billing"]),
-            "promises_made"
-        ),
-        [vec![4]]
-    );
+    let made_in = |key: &[&str]| positions(group(&report, key), "promises_made");
+    let filed_in = |key: &[&str]| positions(group(&report, key), "complaints_filed");
+    assert_eq!(made_in(&["alice", "2026-W10", "billing"]), [vec![3]]);
+    assert_eq!(made_in(&["bob", "2026-W11", "billing"]), [vec![4]]);
     assert_eq!(
         report.groups.len(),
         3,
         "alice (her promise and complaint a), bob, and complaint b"
     );
-    assert_eq!(
-        positions(
-            group(&report, &["alice", "2026-W10", "billing"]),
-            "complaints_filed"
-        ),
-        [vec![1]]
-    );
-    assert_eq!(
-        positions(
-            group(&report, &["unassigned", "2026-W10", "delivery"]),
-            "complaints_filed"
-        ),
-        [vec![5]]
-    );
+    assert_eq!(filed_in(&["alice", "2026-W10", "billing"]), [vec![1]]);
+    assert_eq!(filed_in(&["unassigned", "2026-W10", "delivery"]), [vec![5]]);
 }
 
 #[test]
 fn complaints_belong_to_their_owner_at_first_resolution_or_at_the_end() {
     let mut ledger = Script::default();
     let (a, b, c, d) = (complaint(1), complaint(2), complaint(3), complaint(4));
-    ledger.push(a, filed(Channel::Phone, "billing", "2026-03-02T09:00")); // 1
-    ledger.push(a, assigned("alice", "2026-03-02T09:00")); // 2
-    ledger.push(a, resolved("2026-03-02T10:00")); // 3
-    ledger.push(a, reopened("2026-03-03T10:00")); // 4
-    ledger.push(
+    ledger.extend(
         a,
-        E::TakenOver {
-            from: Owner::parse("alice").unwrap(),
-            to: Owner::parse("bob").unwrap(),
-            reason: sealed(),
-            at: t("2026-03-03T11:00"),
-        },
-    ); // 5
-    ledger.push(b, filed(Channel::Phone, "billing", "2026-03-02T09:00")); // 6
-    ledger.push(b, assigned("alice", "2026-03-02T09:00")); // 7
-    ledger.push(
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T09:00"), // 1
+            assigned("alice", "2026-03-02T09:00"),                // 2
+            resolved("2026-03-02T10:00"),                         // 3
+            reopened("2026-03-03T10:00"),                         // 4
+            E::TakenOver {
+                from: Owner::parse("alice").unwrap(),
+                to: Owner::parse("bob").unwrap(),
+                reason: sealed(),
+                at: t("2026-03-03T11:00"),
+            }, // 5
+        ],
+    );
+    ledger.extend(
         b,
-        E::HandoverAccepted {
-            from: Owner::parse("alice").unwrap(),
-            to: Owner::parse("team:field").unwrap(),
-            triage_due_at: None,
-            by: staff("carol"),
-            at: t("2026-03-02T11:00"),
-        },
-    ); // 8
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T09:00"), // 6
+            assigned("alice", "2026-03-02T09:00"),                // 7
+            E::HandoverAccepted {
+                from: Owner::parse("alice").unwrap(),
+                to: Owner::parse("team:field").unwrap(),
+                triage_due_at: None,
+                by: staff("carol"),
+                at: t("2026-03-02T11:00"),
+            }, // 8
+        ],
+    );
     ledger.push(c, filed(Channel::Phone, "billing", "2026-03-02T09:00")); // 9
-    ledger.push(d, filed(Channel::Phone, "billing", "2026-03-02T09:00")); // 10
-    ledger.push(d, assigned("dave", "2026-03-02T09:00")); // 11
-                                                          // An assignment after the end of the range does not count.
+    ledger.extend(
+        d,
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T09:00"), // 10
+            assigned("dave", "2026-03-02T09:00"),                 // 11
+        ],
+    );
+    // An assignment after the end of the range does not count.
     ledger.push(c, assigned("carol", "2026-03-20T09:00")); // 12
 
-    let report = ledger.report(
-        params(
-            "2026-03-01T00:00",
-            "2026-03-10T00:00",
-            &[Dimension::Owner, Dimension::Team],
-            Period::Month,
-        ),
-        &policy(),
-    );
+    let report = ledger.report(early_march(&[Dimension::Owner, Dimension::Team]));
     let filed_in = |key: &[&str]| positions(group(&report, key), "complaints_filed");
     assert_eq!(
         filed_in(&["alice", "billing"]),
@@ -638,57 +587,63 @@ fn times_to_acknowledge_and_resolve_are_business_time_with_nearest_rank_percenti
     );
     // a: filed Monday 16:00, answered Tuesday 10:00 (1 h + 1 h), resolved Wednesday 16:00
     // (1 h + 8 h + 7 h).
-    ledger.push(a, filed(Channel::Phone, "billing", "2026-03-02T16:00")); // 1
-    ledger.push(a, contact(1, Direction::Inbound, "2026-03-02T16:00")); // 2
-    ledger.push(a, contact(2, Direction::Outbound, "2026-03-03T10:00")); // 3
-    ledger.push(a, resolved("2026-03-04T16:00")); // 4
-                                                  // b: filed Friday 16:30, a promise on Monday 09:15 (30 m + 15 m); never resolved.
-    ledger.push(b, filed(Channel::Phone, "billing", "2026-03-06T16:30")); // 5
-    ledger.push(
-        b,
-        made(
-            1,
-            PromiseKind::Callback,
-            "bob",
-            "2026-03-20T10:00",
-            "2026-03-09T09:15",
-        ),
-    ); // 6
-       // c: filed on Saturday, a proposal Monday 11:00 (2 h), resolved Monday 12:00 (3 h).
-    ledger.push(c, filed(Channel::Phone, "billing", "2026-03-07T10:00")); // 7
-    ledger.push(c, proposed("2026-03-09T11:00")); // 8
-    ledger.push(c, resolved("2026-03-09T12:00")); // 9
-                                                  // d: filed Tuesday 09:00, acknowledgement deadline met at 13:00 (4 h), resolved Wednesday
-                                                  // 13:00 (8 h + 4 h).
-    ledger.push(d, filed(Channel::Phone, "billing", "2026-03-03T09:00")); // 10
-    ledger.push(
-        d,
-        E::DeadlineMet {
-            deadline: DeadlineKind::Acknowledge,
-            due_at: t("2026-03-03T17:00"),
-            on_time: true,
-            at: t("2026-03-03T13:00"),
-        },
-    ); // 11
-    ledger.push(d, resolved("2026-03-04T13:00")); // 12
-                                                  // e: filed Wednesday and answered only after the end of the range.
-    ledger.push(e, filed(Channel::Phone, "billing", "2026-03-04T09:00")); // 13
-    ledger.push(e, contact(1, Direction::Outbound, "2026-03-10T09:00")); // 14
-
-    let report = ledger.report(
-        params("2026-03-01T00:00", "2026-03-10T00:00", &[], Period::Month),
-        &policy(),
+    ledger.extend(
+        a,
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T16:00"), // 1
+            contact(1, Direction::Inbound, "2026-03-02T16:00"),   // 2
+            contact(2, Direction::Outbound, "2026-03-03T10:00"),  // 3
+            resolved("2026-03-04T16:00"),                         // 4
+        ],
     );
+    // b: filed Friday 16:30, a promise on Monday 09:15 (30 m + 15 m); never resolved.
+    ledger.extend(
+        b,
+        [
+            filed(Channel::Phone, "billing", "2026-03-06T16:30"), // 5
+            made(1, Callback, "bob", "2026-03-20T10:00", "2026-03-09T09:15"), // 6
+        ],
+    );
+    // c: filed on Saturday, a proposal Monday 11:00 (2 h), resolved Monday 12:00 (3 h).
+    ledger.extend(
+        c,
+        [
+            filed(Channel::Phone, "billing", "2026-03-07T10:00"), // 7
+            proposed("2026-03-09T11:00"),                         // 8
+            resolved("2026-03-09T12:00"),                         // 9
+        ],
+    );
+    // d: filed Tuesday 09:00, acknowledgement deadline met at 13:00 (4 h), resolved Wednesday
+    // 13:00 (8 h + 4 h).
+    ledger.extend(
+        d,
+        [
+            filed(Channel::Phone, "billing", "2026-03-03T09:00"), // 10
+            E::DeadlineMet {
+                deadline: DeadlineKind::Acknowledge,
+                due_at: t("2026-03-03T17:00"),
+                on_time: true,
+                at: t("2026-03-03T13:00"),
+            }, // 11
+            resolved("2026-03-04T13:00"),                         // 12
+        ],
+    );
+    // e: filed Wednesday and answered only after the end of the range.
+    ledger.extend(
+        e,
+        [
+            filed(Channel::Phone, "billing", "2026-03-04T09:00"), // 13
+            contact(1, Direction::Outbound, "2026-03-10T09:00"),  // 14
+        ],
+    );
+
+    let report = ledger.report(early_march(&[]));
     let total = &report.total;
     // Acknowledged in 2 h, 45 m, 2 h, 4 h: sorted 45 m, 2 h, 2 h, 4 h; the median is rank
     // ⌈0.5·4⌉ = 2, the 90th percentile rank ⌈0.9·4⌉ = 4.
     assert_eq!(
         figure(total, "time_to_acknowledge").value,
-        Value::Durations {
-            count: 4,
-            median: Some(hours(2)),
-            p90: Some(hours(4)),
-        }
+        durations(4, hours(2), hours(4))
     );
     let acknowledged: Vec<(Vec<u64>, SignedDuration)> = figure(total, "time_to_acknowledge")
         .evidence
@@ -708,11 +663,7 @@ fn times_to_acknowledge_and_resolve_are_business_time_with_nearest_rank_percenti
     // Resolved in 16 h, 3 h, 12 h: sorted 3 h, 12 h, 16 h; median rank 2, p90 rank 3.
     assert_eq!(
         figure(total, "time_to_resolve").value,
-        Value::Durations {
-            count: 3,
-            median: Some(hours(12)),
-            p90: Some(hours(16)),
-        }
+        durations(3, hours(12), hours(16))
     );
     assert_eq!(
         positions(total, "time_to_resolve"),
@@ -746,13 +697,17 @@ fn regulatory_buckets_follow_the_first_resolution() {
     let again = complaint(11);
     let again_filing = ledger.push(again, filed(Channel::Phone, "billing", "2026-03-02T10:00"));
     let first = ledger.push(again, resolved("2026-03-03T10:00"));
-    ledger.push(again, reopened("2026-03-04T10:00"));
-    ledger.push(again, resolved("2026-05-20T10:00"));
-
-    let report = ledger.report(
-        params("2026-03-01T00:00", "2026-06-01T00:00", &[], Period::Month),
-        &policy(),
+    ledger.extend(
+        again,
+        [reopened("2026-03-04T10:00"), resolved("2026-05-20T10:00")],
     );
+
+    let report = ledger.report(params(
+        "2026-03-01T00:00",
+        "2026-06-01T00:00",
+        &[],
+        Period::Month,
+    ));
     let total = &report.total;
     assert_eq!(
         positions(total, "resolved_within_3_business_days"),
@@ -774,55 +729,52 @@ fn regulatory_buckets_follow_the_first_resolution() {
 fn repeat_contacts_hand_backs_escalations_and_reopenings_are_counted_per_complaint() {
     let mut ledger = Script::default();
     let (a, b, c) = (complaint(1), complaint(2), complaint(3));
-    ledger.push(a, filed(Channel::Phone, "billing", "2026-03-02T09:00")); // 1
-    ledger.push(a, contact(1, Direction::Inbound, "2026-03-02T09:00")); // 2
-    ledger.push(a, contact(2, Direction::Inbound, "2026-03-02T10:00")); // 3: repeat
-    ledger.push(a, contact(3, Direction::Inbound, "2026-03-02T11:00")); // 4: repeat
-    ledger.push(
+    ledger.extend(
         a,
-        escalated(
-            EscalationTarget::SpecialCare,
-            EscalationReason::RepeatContacts,
-            "2026-03-02T11:00",
-        ),
-    ); // 5
-    ledger.push(a, contact(4, Direction::Outbound, "2026-03-02T12:00")); // 6
-    ledger.push(a, resolved("2026-03-03T09:00")); // 7
-    ledger.push(a, contact(5, Direction::Inbound, "2026-03-03T10:00")); // 8: while resolved
-    ledger.push(a, reopened("2026-03-03T11:00")); // 9
-    ledger.push(a, contact(6, Direction::Inbound, "2026-03-03T12:00")); // 10: repeat
-    ledger.push(
-        a,
-        handed_back(HandBackReason::CustomerDocumentRequired, "2026-03-03T13:00"),
-    ); // 11
-    ledger.push(
-        a,
-        escalated(
-            EscalationTarget::Lead,
-            EscalationReason::Requested,
-            "2026-03-03T14:00",
-        ),
-    ); // 12
-    ledger.push(a, resolved("2026-03-04T09:00")); // 13
-    ledger.push(a, reopened("2026-03-05T09:00")); // 14
-    ledger.push(b, filed(Channel::Email, "billing", "2026-03-02T09:00")); // 15
-    ledger.push(b, contact(1, Direction::Inbound, "2026-03-02T09:00")); // 16
-    ledger.push(b, resolved("2026-03-02T12:00")); // 17
-    ledger.push(c, filed(Channel::Email, "billing", "2026-03-02T09:00")); // 18
-    ledger.push(
-        c,
-        handed_back(HandBackReason::OutsideOurRemit, "2026-03-02T10:00"),
-    ); // 19
-    ledger.push(
-        c,
-        handed_back(HandBackReason::CustomerDecisionRequired, "2026-03-02T11:00"),
-    ); // 20
-    ledger.push(c, contact(1, Direction::Inbound, "2026-03-02T12:00")); // 21
-
-    let report = ledger.report(
-        params("2026-03-01T00:00", "2026-03-10T00:00", &[], Period::Month),
-        &policy(),
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T09:00"), // 1
+            contact(1, Direction::Inbound, "2026-03-02T09:00"),   // 2
+            contact(2, Direction::Inbound, "2026-03-02T10:00"),   // 3: repeat
+            contact(3, Direction::Inbound, "2026-03-02T11:00"),   // 4: repeat
+            escalated(
+                EscalationTarget::SpecialCare,
+                EscalationReason::RepeatContacts,
+                "2026-03-02T11:00",
+            ), // 5
+            contact(4, Direction::Outbound, "2026-03-02T12:00"),  // 6
+            resolved("2026-03-03T09:00"),                         // 7
+            contact(5, Direction::Inbound, "2026-03-03T10:00"),   // 8: while resolved
+            reopened("2026-03-03T11:00"),                         // 9
+            contact(6, Direction::Inbound, "2026-03-03T12:00"),   // 10: repeat
+            handed_back(HandBackReason::CustomerDocumentRequired, "2026-03-03T13:00"), // 11
+            escalated(
+                EscalationTarget::Lead,
+                EscalationReason::Requested,
+                "2026-03-03T14:00",
+            ), // 12
+            resolved("2026-03-04T09:00"),                         // 13
+            reopened("2026-03-05T09:00"),                         // 14
+        ],
     );
+    ledger.extend(
+        b,
+        [
+            filed(Channel::Email, "billing", "2026-03-02T09:00"), // 15
+            contact(1, Direction::Inbound, "2026-03-02T09:00"),   // 16
+            resolved("2026-03-02T12:00"),                         // 17
+        ],
+    );
+    ledger.extend(
+        c,
+        [
+            filed(Channel::Email, "billing", "2026-03-02T09:00"), // 18
+            handed_back(HandBackReason::OutsideOurRemit, "2026-03-02T10:00"), // 19
+            handed_back(HandBackReason::CustomerDecisionRequired, "2026-03-02T11:00"), // 20
+            contact(1, Direction::Inbound, "2026-03-02T12:00"),   // 21
+        ],
+    );
+
+    let report = ledger.report(early_march(&[]));
     let total = &report.total;
     assert_eq!(positions(total, "repeat_contacts"), [[3], [4], [10]]);
     assert_eq!(positions(total, "escalated_for_repeat_contacts"), [vec![5]]);
@@ -872,14 +824,16 @@ fn obligations_count_as_answered_only_before_the_end_of_the_range() {
         (2, "2026-03-02T10:00"),
         (3, "2026-03-02T11:00"),
     ] {
-        ledger.push(a, contact(number, Direction::Inbound, at));
-        ledger.push(
+        ledger.extend(
             a,
-            E::ObligationOpened {
-                obligation_no: number,
-                contact_no: number,
-                due_at: t("2026-03-03T09:00"),
-            },
+            [
+                contact(number, Direction::Inbound, at),
+                E::ObligationOpened {
+                    obligation_no: number,
+                    contact_no: number,
+                    due_at: t("2026-03-03T09:00"),
+                },
+            ],
         );
     } // 2..=7: obligations opened at 3, 5, 7
     let discharge = |obligation_no, on_time, at: &str| E::ObligationDischarged {
@@ -888,14 +842,16 @@ fn obligations_count_as_answered_only_before_the_end_of_the_range() {
         on_time,
         at: t(at),
     };
-    ledger.push(a, discharge(1, true, "2026-03-02T12:00")); // 8
-    ledger.push(a, discharge(2, false, "2026-03-04T12:00")); // 9
-    ledger.push(a, discharge(3, false, "2026-03-12T12:00")); // 10: after the range
-
-    let report = ledger.report(
-        params("2026-03-01T00:00", "2026-03-10T00:00", &[], Period::Month),
-        &policy(),
+    ledger.extend(
+        a,
+        [
+            discharge(1, true, "2026-03-02T12:00"),  // 8
+            discharge(2, false, "2026-03-04T12:00"), // 9
+            discharge(3, false, "2026-03-12T12:00"), // 10: after the range
+        ],
     );
+
+    let report = ledger.report(early_march(&[]));
     let total = &report.total;
     assert_eq!(positions(total, "obligations_opened"), [[3], [5], [7]]);
     assert_eq!(positions(total, "obligations_answered_on_time"), [[3, 8]]);
@@ -911,27 +867,15 @@ fn obligations_count_as_answered_only_before_the_end_of_the_range() {
 fn every_group_lists_every_figure_and_counts_its_evidence() {
     let mut ledger = Script::default();
     let a = complaint(1);
-    ledger.push(a, filed(Channel::Phone, "billing", "2026-03-02T09:00"));
-    ledger.push(a, assigned("alice", "2026-03-02T09:00"));
-    ledger.push(
+    ledger.extend(
         a,
-        made(
-            1,
-            PromiseKind::Callback,
-            "alice",
-            "2026-03-20T10:00",
-            "2026-03-02T10:00",
-        ),
+        [
+            filed(Channel::Phone, "billing", "2026-03-02T09:00"),
+            assigned("alice", "2026-03-02T09:00"),
+            made(1, Callback, "alice", "2026-03-20T10:00", "2026-03-02T10:00"),
+        ],
     );
-    let report = ledger.report(
-        params(
-            "2026-03-01T00:00",
-            "2026-03-10T00:00",
-            &[Dimension::Owner],
-            Period::Month,
-        ),
-        &policy(),
-    );
+    let report = ledger.report(early_march(&[Dimension::Owner]));
     for group in report.groups.iter().chain([&report.total]) {
         let names: Vec<&str> = group.figures.iter().map(|figure| figure.name).collect();
         assert_eq!(names, FIGURES);

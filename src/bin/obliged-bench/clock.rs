@@ -24,7 +24,7 @@ use obliged_storage::{Database, Engine, MasterKey};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::{filing, percentile, request, Figure, Fresh};
+use crate::{execute, file_complaints, percentile, request, Figure, Fresh};
 
 /// Rungs due now in each due-scan table, and what the scheduler reads per pass.
 const DUE_NOW: u32 = 1_000;
@@ -71,19 +71,17 @@ pub async fn due_scan(
     Ok(timings
         .into_iter()
         .map(|(size, median, p99)| {
-            Figure {
-                store: store.to_owned(),
-                name: format!("due scan: {DUE_NOW} due among {size}"),
-                value: median,
-                unit: "ms".into(),
-                ceiling: Some(ceiling),
-                ratio: Some(ceiling / median),
-                note: format!(
-                    "median of {REPETITIONS} (p99 {p99:.2} ms); ceiling: the same scan among \
+            Figure::new(
+                store,
+                format!("due scan: {DUE_NOW} due among {size}"),
+                median,
+                "ms",
+            )
+            .beside(ceiling, ceiling / median)
+            .note(format!(
+                "median of {REPETITIONS} (p99 {p99:.2} ms); ceiling: the same scan among \
                  {smallest} (100% = flat)"
-                ),
-                ..Figure::default()
-            }
+            ))
             .target("< 10 ms", median < 10.0)
         })
         .collect())
@@ -156,21 +154,15 @@ pub async fn tick(store: &str, database: &Database, rungs: usize) -> anyhow::Res
         scheduled.len(),
         tick.failed
     );
-    Ok(vec![Figure {
-        store: store.to_owned(),
-        name: format!("tick reaching {rungs} rungs"),
-        value: tick_seconds * 1000.0,
-        unit: "ms".into(),
-        ceiling: Some(direct_seconds * 1000.0),
-        ratio: Some(direct_seconds / tick_seconds),
-        note: format!(
+    let name = format!("tick reaching {rungs} rungs");
+    Ok(vec![Figure::new(store, name, tick_seconds * 1000.0, "ms")
+        .beside(direct_seconds * 1000.0, direct_seconds / tick_seconds)
+        .note(format!(
             "{:.0} rungs/s in {} passes; ceiling: the same number of ReachRung commands \
              straight through the engine, 16 at a time",
             rungs as f64 / tick_seconds,
             tick.passes
-        ),
-        ..Figure::default()
-    }])
+        ))])
 }
 
 /// `count` complaints, each owned and with one callback promise due at `due_at`.
@@ -179,37 +171,25 @@ async fn seed_promises(
     count: usize,
     due_at: Timestamp,
 ) -> anyhow::Result<Vec<(Uuid, PromiseId)>> {
-    let mut tasks = JoinSet::new();
-    for worker in 0..16usize {
-        let engine = engine.clone();
-        tasks.spawn(async move {
-            let mut made = Vec::new();
-            for number in (worker..count).step_by(16) {
-                let complaint = engine.file(request(filing(number))).await?.complaint_id;
-                let assign = ComplaintCommand::AssignOwner {
-                    owner: Owner::parse("bench")?,
-                };
-                engine.execute(complaint, request(assign)).await?;
-                let promise_id = PromiseId::new(Uuid::now_v7());
-                let promise = ComplaintCommand::MakePromise {
-                    promise_id,
-                    kind: PromiseKind::Callback,
-                    description: PlainText::parse("Call back about the refund")?,
-                    due_at,
-                    concerns: None,
-                };
-                engine.execute(complaint, request(promise)).await?;
-                made.push((complaint, promise_id));
-            }
-            anyhow::Ok(made)
-        });
-    }
-    let mut all = Vec::with_capacity(count);
-    while let Some(made) = tasks.join_next().await {
-        all.extend(made??);
-    }
-    all.sort();
-    Ok(all)
+    let mut made = file_complaints(engine, count, move |engine, complaint| async move {
+        let assign = ComplaintCommand::AssignOwner {
+            owner: Owner::parse("bench")?,
+        };
+        engine.execute(complaint, request(assign)).await?;
+        let promise_id = PromiseId::new(Uuid::now_v7());
+        let promise = ComplaintCommand::MakePromise {
+            promise_id,
+            kind: PromiseKind::Callback,
+            description: PlainText::parse("Call back about the refund")?,
+            due_at,
+            concerns: None,
+        };
+        engine.execute(complaint, request(promise)).await?;
+        anyhow::Ok((complaint, promise_id))
+    })
+    .await?;
+    made.sort();
+    Ok(made)
 }
 
 /// `size` rows of the due scan in the projector's format (times in epoch microseconds):
@@ -219,14 +199,18 @@ async fn seed_due_rungs(database: &Database, size: usize, now: Timestamp) -> any
     let hour = 3_600_000_000i64;
     let year = 365 * 24 * hour;
     let due = i64::from(DUE_NOW);
-    let series = match database {
-        Database::Sqlite(_) => format!(
-            "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s \
-             WHERE n + 1 < {size}) SELECT n FROM s)"
+    let (series, analyze) = match database {
+        Database::Sqlite(_) => (
+            format!(
+                "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s \
+                 WHERE n + 1 < {size}) SELECT n FROM s)"
+            ),
+            "ANALYZE",
         ),
-        Database::Postgres(_) => {
-            format!("generate_series(0::bigint, {}::bigint) AS s(n)", size - 1)
-        }
+        Database::Postgres(_) => (
+            format!("generate_series(0::bigint, {}::bigint) AS s(n)", size - 1),
+            "ANALYZE rm_due_rungs",
+        ),
     };
     let sql = format!(
         "INSERT INTO rm_due_rungs (complaint_id, subject, rung, due_at) \
@@ -234,15 +218,6 @@ async fn seed_due_rungs(database: &Database, size: usize, now: Timestamp) -> any
          CASE WHEN n < {due} THEN {now_micros} - {hour} + n \
          ELSE {now_micros} + 1 + ((n * 7919) % {year}) END FROM {series}"
     );
-    match database {
-        Database::Sqlite(pool) => {
-            sqlx::query(&sql).execute(pool).await?;
-            sqlx::query("ANALYZE").execute(pool).await?;
-        }
-        Database::Postgres(pool) => {
-            sqlx::query(&sql).execute(pool).await?;
-            sqlx::query("ANALYZE rm_due_rungs").execute(pool).await?;
-        }
-    }
-    Ok(())
+    execute(database, &sql).await?;
+    execute(database, analyze).await
 }

@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use obliged::startup::SystemClock;
 use obliged_domain::{Channel, ComplaintCommand, ComplaintServices, Direction, PlainText, Policy};
-use obliged_storage::{entry_hash, Database, Engine, MasterKey, GENESIS_HASH};
+use obliged_storage::{entry_hash, with_pool, Database, Engine, MasterKey, GENESIS_HASH};
 use sqlx::Row;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::{execute, filing, request, Figure, Fresh};
+use crate::{execute, file_complaints, request, Figure, Fresh, JsonColumn};
 
 pub async fn throughput(
     store: &str,
@@ -92,23 +92,19 @@ async fn one(
 
     let value = commands as f64 / engine_time.as_secs_f64();
     let ceiling = commands as f64 / ceiling_time.as_secs_f64();
-    let figure = Figure {
-        store: store.to_owned(),
-        name: format!(
-            "commands/s, {clients} client{}",
-            if clients == 1 { "" } else { "s" }
-        ),
+    let plural = if clients == 1 { "" } else { "s" };
+    let figure = Figure::new(
+        store,
+        format!("commands/s, {clients} client{plural}"),
         value,
-        unit: "cmd/s".into(),
-        ceiling: Some(ceiling),
-        ratio: Some(value / ceiling),
-        note: format!(
-            "{commands} LogContact commands over {complaint_count} complaints, each answered \
+        "cmd/s",
+    )
+    .beside(ceiling, value / ceiling)
+    .note(format!(
+        "{commands} LogContact commands over {complaint_count} complaints, each answered \
              with its ledger position; ceiling: the same key read and history read, then the event \
              and its ledger row inserted in one transaction, by plain SQL on the same pool"
-        ),
-        ..Figure::default()
-    };
+    ));
     Ok(match (store, clients) {
         ("postgres", 16) => {
             let met = value / ceiling >= 0.8;
@@ -138,25 +134,11 @@ fn contact(index: usize) -> ComplaintCommand<PlainText> {
 /// Files `count` complaints through the engine, 16 at a time, and gives each its first reply
 /// (which meets the acknowledgement deadline), so that every timed command appends one event.
 async fn file(engine: &Engine, count: usize) -> anyhow::Result<Vec<Uuid>> {
-    let mut tasks = JoinSet::new();
-    for worker in 0..16usize {
-        let engine = engine.clone();
-        tasks.spawn(async move {
-            let mut filed = Vec::new();
-            for number in (worker..count).step_by(16) {
-                let id = engine.file(request(filing(number))).await?.complaint_id;
-                engine.execute(id, request(contact(0))).await?;
-                filed.push((number, id));
-            }
-            anyhow::Ok(filed)
-        });
-    }
-    let mut all = Vec::with_capacity(count);
-    while let Some(filed) = tasks.join_next().await {
-        all.extend(filed??);
-    }
-    all.sort();
-    Ok(all.into_iter().map(|(_, id)| id).collect())
+    file_complaints(engine, count, |engine, id| async move {
+        engine.execute(id, request(contact(0))).await?;
+        anyhow::Ok(id)
+    })
+    .await
 }
 
 /// Runs `commands` calls of `command(index)` by `clients` concurrent clients (client c takes
@@ -244,18 +226,11 @@ const INSERT_LEDGER: &str = "INSERT INTO bench_ledger (position, aggregate_type,
 
 impl Raw {
     async fn new(database: &Database) -> anyhow::Result<Self> {
-        let head: Option<i64> = match database {
-            Database::Sqlite(pool) => {
-                sqlx::query_scalar("SELECT max(position) FROM bench_ledger")
-                    .fetch_one(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_scalar("SELECT max(position) FROM bench_ledger")
-                    .fetch_one(pool)
-                    .await?
-            }
-        };
+        let head: Option<i64> = with_pool!(database, pool => {
+            sqlx::query_scalar("SELECT max(position) FROM bench_ledger")
+                .fetch_one(pool)
+                .await?
+        });
         Ok(Self {
             database: database.clone(),
             next_position: AtomicI64::new(head.unwrap_or(0) + 1),
@@ -277,92 +252,50 @@ impl Raw {
         .to_string();
         let position = self.next_position.fetch_add(1, Ordering::Relaxed);
         let now = jiff::Timestamp::now().to_string();
-        match &self.database {
-            Database::Postgres(pool) => {
-                let key: Option<(Option<Vec<u8>>,)> =
-                    sqlx::query_as(KEY).bind(&id).fetch_optional(pool).await?;
-                key.context("no key")?;
-                let rows = sqlx::query(HISTORY).bind(&id).fetch_all(pool).await?;
-                let mut last = 0i64;
-                for row in &rows {
-                    last = row.get(2);
-                    let payload: serde_json::Value = row.get(5);
-                    let metadata: serde_json::Value = row.get(6);
-                    std::hint::black_box((payload, metadata));
-                }
-                let sequence = last + 1;
-                let hash = entry_hash(
-                    GENESIS_HASH,
-                    position as u64,
-                    "Complaint",
-                    &id,
-                    sequence as u64,
-                    "ContactLogged",
-                    "1.0",
-                    &payload,
-                    &metadata,
-                );
-                let mut tx = pool.begin().await?;
-                sqlx::query(PG_INSERT_EVENT)
-                    .bind(&id)
-                    .bind(sequence)
-                    .bind(&payload)
-                    .bind(&metadata)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(INSERT_LEDGER)
-                    .bind(position)
-                    .bind(&id)
-                    .bind(sequence)
-                    .bind(&hash)
-                    .bind(&now)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+        let insert_event = match &self.database {
+            Database::Postgres(_) => PG_INSERT_EVENT,
+            Database::Sqlite(_) => INSERT_EVENT,
+        };
+        with_pool!(&self.database, pool => {
+            let key: Option<(Option<Vec<u8>>,)> =
+                sqlx::query_as(KEY).bind(&id).fetch_optional(pool).await?;
+            key.context("no key")?;
+            let rows = sqlx::query(HISTORY).bind(&id).fetch_all(pool).await?;
+            let mut last = 0i64;
+            for row in &rows {
+                last = row.get(2);
+                std::hint::black_box((row.json(5)?, row.json(6)?));
             }
-            Database::Sqlite(pool) => {
-                let key: Option<(Option<Vec<u8>>,)> =
-                    sqlx::query_as(KEY).bind(&id).fetch_optional(pool).await?;
-                key.context("no key")?;
-                let rows = sqlx::query(HISTORY).bind(&id).fetch_all(pool).await?;
-                let mut last = 0i64;
-                for row in &rows {
-                    last = row.get(2);
-                    let payload: serde_json::Value = serde_json::from_str(row.get(5))?;
-                    let metadata: serde_json::Value = serde_json::from_str(row.get(6))?;
-                    std::hint::black_box((payload, metadata));
-                }
-                let sequence = last + 1;
-                let hash = entry_hash(
-                    GENESIS_HASH,
-                    position as u64,
-                    "Complaint",
-                    &id,
-                    sequence as u64,
-                    "ContactLogged",
-                    "1.0",
-                    &payload,
-                    &metadata,
-                );
-                let mut tx = pool.begin().await?;
-                sqlx::query(INSERT_EVENT)
-                    .bind(&id)
-                    .bind(sequence)
-                    .bind(&payload)
-                    .bind(&metadata)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(INSERT_LEDGER)
-                    .bind(position)
-                    .bind(&id)
-                    .bind(sequence)
-                    .bind(&hash)
-                    .bind(&now)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            }
-        }
+            let sequence = last + 1;
+            let hash = entry_hash(
+                GENESIS_HASH,
+                position as u64,
+                "Complaint",
+                &id,
+                sequence as u64,
+                "ContactLogged",
+                "1.0",
+                &payload,
+                &metadata,
+            );
+            let mut tx = pool.begin().await?;
+            sqlx::query(insert_event)
+                .bind(&id)
+                .bind(sequence)
+                .bind(&payload)
+                .bind(&metadata)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(INSERT_LEDGER)
+                .bind(position)
+                .bind(&id)
+                .bind(sequence)
+                .bind(&hash)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 }

@@ -8,10 +8,9 @@ use std::time::Instant;
 
 use obliged::startup::SystemClock;
 use obliged_domain::{Channel, ComplaintCommand, ComplaintServices, Direction, PlainText, Policy};
-use obliged_storage::{Database, Disclosure, Engine, MasterKey};
-use sqlx::Row;
+use obliged_storage::{with_pool, Database, Disclosure, Engine, MasterKey};
 
-use crate::{filing, percentile, request, Figure, Fresh};
+use crate::{filing, percentile, request, Figure, Fresh, JsonColumn};
 
 const REPETITIONS: usize = 41;
 const HISTORY: &str = "SELECT payload FROM events \
@@ -77,43 +76,27 @@ async fn measure(store: &str, database: &Database, events: usize) -> anyhow::Res
     folded.sort_by(f64::total_cmp);
     let value = percentile(&folded, 0.5);
     let ceiling = percentile(&raw, 0.5);
-    Ok(vec![Figure {
-        store: store.to_owned(),
-        name: format!("load a complaint of {count} events"),
-        value,
-        unit: "ms".into(),
-        ceiling: Some(ceiling),
-        ratio: Some(ceiling / value),
-        note: format!(
+    let name = format!("load a complaint of {count} events");
+    Ok(vec![Figure::new(store, name, value, "ms")
+        .beside(ceiling, ceiling / value)
+        .note(format!(
             "median of {REPETITIONS} (p99 {:.2} ms) of Engine::complaint: read, deserialize, \
              fold; ceiling: the same SELECT by plain SQL, payloads decoded as JSON (median, p99 \
              {:.2} ms)",
             percentile(&folded, 0.99),
             percentile(&raw, 0.99)
-        ),
-        ..Figure::default()
-    }
-    .target("< 5 ms", value < 5.0)])
+        ))
+        .target("< 5 ms", value < 5.0)])
 }
 
 /// Reads what folding the current state reads (every payload, in order), decoded as JSON.
 async fn raw_history(database: &Database, id: &str) -> anyhow::Result<usize> {
     let mut read = 0;
-    match database {
-        Database::Postgres(pool) => {
-            for row in sqlx::query(HISTORY).bind(id).fetch_all(pool).await? {
-                let payload: serde_json::Value = row.get(0);
-                std::hint::black_box(payload);
-                read += 1;
-            }
+    with_pool!(database, pool => {
+        for row in sqlx::query(HISTORY).bind(id).fetch_all(pool).await? {
+            std::hint::black_box(row.json(0)?);
+            read += 1;
         }
-        Database::Sqlite(pool) => {
-            for row in sqlx::query(HISTORY).bind(id).fetch_all(pool).await? {
-                let payload: serde_json::Value = serde_json::from_str(row.get(0))?;
-                std::hint::black_box(payload);
-                read += 1;
-            }
-        }
-    }
+    });
     Ok(read)
 }

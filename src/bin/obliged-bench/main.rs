@@ -11,6 +11,7 @@ mod report;
 mod server;
 mod stream;
 
+use std::future::Future;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -18,7 +19,9 @@ use clap::Parser;
 use obliged_domain::{
     Category, Channel, ComplaintCommand, Customer, CustomerReference, PlainText, StaffId,
 };
-use obliged_storage::{CommandRequest, Database};
+use obliged_storage::{with_pool, CommandRequest, Database, Engine};
+use sqlx::Row;
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 pub use report::Figure;
@@ -302,11 +305,26 @@ impl Fresh {
 
 /// Runs one SQL statement without results on either store.
 pub async fn execute(database: &Database, sql: &str) -> anyhow::Result<()> {
-    match database {
-        Database::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop)?,
-        Database::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop)?,
-    }
+    with_pool!(database, pool => sqlx::query(sql).execute(pool).await.map(drop)?);
     Ok(())
+}
+
+/// A JSON column of a row as each store gives it back: PostgreSQL decodes `json` itself,
+/// SQLite holds text that is parsed here.
+pub trait JsonColumn {
+    fn json(&self, index: usize) -> anyhow::Result<serde_json::Value>;
+}
+
+impl JsonColumn for sqlx::postgres::PgRow {
+    fn json(&self, index: usize) -> anyhow::Result<serde_json::Value> {
+        Ok(self.get(index))
+    }
+}
+
+impl JsonColumn for sqlx::sqlite::SqliteRow {
+    fn json(&self, index: usize) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_str(self.get(index))?)
+    }
 }
 
 /// The value at fraction `p` of sorted samples (nearest rank).
@@ -322,6 +340,39 @@ pub fn request(command: ComplaintCommand<PlainText>) -> CommandRequest {
         idempotency_key: None,
         correlation_id: None,
     }
+}
+
+/// Files `count` complaints through `engine`, 16 at a time, runs `then` on each right after it
+/// is filed, and returns what `then` gave, in the order of the complaints' numbers.
+pub async fn file_complaints<T, F, Fut>(
+    engine: &Engine,
+    count: usize,
+    then: F,
+) -> anyhow::Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(Engine, Uuid) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<T>> + Send + 'static,
+{
+    let mut tasks = JoinSet::new();
+    for worker in 0..16usize {
+        let engine = engine.clone();
+        let then = then.clone();
+        tasks.spawn(async move {
+            let mut done = Vec::new();
+            for number in (worker..count).step_by(16) {
+                let id = engine.file(request(filing(number))).await?.complaint_id;
+                done.push((number, then(engine.clone(), id).await?));
+            }
+            anyhow::Ok(done)
+        });
+    }
+    let mut all = Vec::with_capacity(count);
+    while let Some(done) = tasks.join_next().await {
+        all.extend(done??);
+    }
+    all.sort_by_key(|(number, _)| *number);
+    Ok(all.into_iter().map(|(_, result)| result).collect())
 }
 
 /// A new complaint with the customer's personal data (sealed on the way in).

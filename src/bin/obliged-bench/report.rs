@@ -21,6 +21,30 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// A figure of `store` with no ceiling yet and an empty note.
+    pub fn new(store: &str, name: impl Into<String>, value: f64, unit: &str) -> Self {
+        Self {
+            store: store.to_owned(),
+            name: name.into(),
+            value,
+            unit: unit.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the ceiling measured beside the value and how close the value comes to it.
+    pub fn beside(mut self, ceiling: f64, ratio: f64) -> Self {
+        self.ceiling = Some(ceiling);
+        self.ratio = Some(ratio);
+        self
+    }
+
+    /// Sets what the figure measures and what its ceiling is, in words.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
     /// Sets the target and whether this run met it.
     pub fn target(mut self, target: &str, met: bool) -> Self {
         self.target = Some(target.to_owned());

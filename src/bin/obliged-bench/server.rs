@@ -162,21 +162,14 @@ pub async fn http_mix(
         .as_deref()
         .map_or(String::new(), |error| format!("; first error: {error}"));
     Ok(vec![
-        Figure {
-            store: store.to_owned(),
-            name: "HTTP mix, 16 clients".into(),
-            value,
-            unit: "req/s".into(),
-            ceiling: Some(ceiling),
-            ratio: Some(value / ceiling),
-            note: format!(
+        Figure::new(store, "HTTP mix, 16 clients", value, "req/s")
+            .beside(ceiling, value / ceiling)
+            .note(format!(
                 "{} requests (5 commands : 3 reads), {} errors{error_note}; ceiling: the same \
                  operations in-process on the engine and read models",
                 http.requests, http.errors
-            ),
-            ..Figure::default()
-        }
-        .target("zero errors", http.errors == 0 && direct.errors == 0),
+            ))
+            .target("zero errors", http.errors == 0 && direct.errors == 0),
         latency_figure(store, "p50", &http, &direct, 0.5),
         latency_figure(store, "p99", &http, &direct, 0.99),
     ])
@@ -185,16 +178,11 @@ pub async fn http_mix(
 fn latency_figure(store: &str, label: &str, http: &MixRun, direct: &MixRun, p: f64) -> Figure {
     let value = percentile(&http.latencies, p);
     let ceiling = percentile(&direct.latencies, p);
-    Figure {
-        store: store.to_owned(),
-        name: format!("HTTP mix latency {label}"),
-        value,
-        unit: "ms".into(),
-        ceiling: Some(ceiling),
-        ratio: Some(ceiling / value),
-        note: format!("per request, all kinds, {CLIENTS} clients; ceiling: the in-process {label}"),
-        ..Figure::default()
-    }
+    Figure::new(store, format!("HTTP mix latency {label}"), value, "ms")
+        .beside(ceiling, ceiling / value)
+        .note(format!(
+            "per request, all kinds, {CLIENTS} clients; ceiling: the in-process {label}"
+        ))
 }
 
 async fn token(database: &Database) -> anyhow::Result<String> {
@@ -461,22 +449,18 @@ pub async fn peak_memory(
     let mut figures = Vec::new();
     for size in [events / 2, events] {
         let (peak, (stored, seconds)) = peak_with(store, postgres_url, size, rounds).await?;
-        figures.push(Figure {
-            store: store.to_owned(),
-            name: format!("server peak memory, {stored} events stored"),
-            value: peak,
-            unit: "MiB".into(),
-            ceiling: Some(empty),
-            ratio: Some(empty / peak),
-            note: format!(
+        let name = format!("server peak memory, {stored} events stored");
+        figures.push(
+            Figure::new(store, name, peak, "MiB")
+                .beside(empty, empty / peak)
+                .note(format!(
                 "peak resident set (VmHWM) after sequencing and projecting all {stored} events \
                  ({:.0} events/s from start) and serving {} mixed requests; ceiling: the same \
                  server on an empty database",
                 stored as f64 / seconds,
                 rounds * ROUND
-            ),
-            ..Figure::default()
-        });
+            )),
+        );
     }
     Ok(figures)
 }

@@ -14,7 +14,9 @@ use obliged_domain::{
     StaffId,
 };
 use obliged_projections::Projector;
-use obliged_storage::{CommandRequest, Database, Engine, Ledger, MasterKey, SEQUENCE_BATCH};
+use obliged_storage::{
+    with_pool, CommandRequest, Database, Engine, Ledger, MasterKey, SEQUENCE_BATCH,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -68,16 +70,14 @@ async fn append(store: &str, database: &Database, rows: usize) -> anyhow::Result
     let ordered = timed_inserts(database, "events", rows).await?;
     let ceiling = rows as f64 / plain.as_secs_f64();
     let value = rows as f64 / ordered.as_secs_f64();
-    let mut figures = vec![Figure {
-        store: store.into(),
-        name: "append with global order".into(),
-        value,
-        unit: "rows/s".into(),
-        ceiling: Some(ceiling),
-        ratio: Some(value / ceiling),
-        note: format!("{rows} single-row transactions by {CLIENTS} clients; ceiling: same rows into a plain table"),
-        ..Figure::default()
-    }];
+    let mut figures = vec![
+        Figure::new(store, "append with global order", value, "rows/s")
+            .beside(ceiling, value / ceiling)
+            .note(format!(
+            "{rows} single-row transactions by {CLIENTS} clients; ceiling: same rows into a plain \
+             table"
+        )),
+    ];
     if let Database::Postgres(pool) = database {
         // The alternative to the xid8 fence: a single counter row taken in every append.
         sqlx::query(
@@ -93,16 +93,11 @@ async fn append(store: &str, database: &Database, rows: usize) -> anyhow::Result
             .await?;
         let counted = timed_counter_appends(pool, rows).await?;
         let value = rows as f64 / counted.as_secs_f64();
-        figures.push(Figure {
-            store: store.into(),
-            name: "append with a counter row".into(),
-            value,
-            unit: "rows/s".into(),
-            ceiling: Some(ceiling),
-            ratio: Some(value / ceiling),
-            note: "the rejected alternative: UPDATE a single counter row in each append".into(),
-            ..Figure::default()
-        });
+        figures.push(
+            Figure::new(store, "append with a counter row", value, "rows/s")
+                .beside(ceiling, value / ceiling)
+                .note("the rejected alternative: UPDATE a single counter row in each append"),
+        );
     }
     Ok(figures)
 }
@@ -163,24 +158,14 @@ async fn timed_inserts(database: &Database, table: &str, rows: usize) -> anyhow:
                 let sequence = (index / CLIENTS + 1) as i64;
                 let body = payload(index);
                 let metadata = r#"{"actor":"bench"}"#;
-                match &database {
-                    Database::Sqlite(pool) => sqlx::query(&sql)
-                        .bind(&aggregate)
-                        .bind(sequence)
-                        .bind(&body)
-                        .bind(metadata)
-                        .execute(pool)
-                        .await
-                        .map(drop)?,
-                    Database::Postgres(pool) => sqlx::query(&sql)
-                        .bind(&aggregate)
-                        .bind(sequence)
-                        .bind(&body)
-                        .bind(metadata)
-                        .execute(pool)
-                        .await
-                        .map(drop)?,
-                }
+                with_pool!(&database, pool => sqlx::query(&sql)
+                    .bind(&aggregate)
+                    .bind(sequence)
+                    .bind(&body)
+                    .bind(metadata)
+                    .execute(pool)
+                    .await
+                    .map(drop)?);
             }
             Ok::<_, sqlx::Error>(())
         }));
@@ -322,22 +307,13 @@ async fn insert_lives(
              event_version, payload, metadata) VALUES {}",
             values.join(", ")
         );
-        match database {
-            Database::Sqlite(pool) => {
-                let mut query = sqlx::query(&sql);
-                for row in &rows {
-                    query = query.bind(&row.0).bind(row.1).bind(row.2).bind(&row.3);
-                }
-                query.execute(pool).await?;
+        with_pool!(database, pool => {
+            let mut query = sqlx::query(&sql);
+            for row in &rows {
+                query = query.bind(&row.0).bind(row.1).bind(row.2).bind(&row.3);
             }
-            Database::Postgres(pool) => {
-                let mut query = sqlx::query(&sql);
-                for row in &rows {
-                    query = query.bind(&row.0).bind(row.1).bind(row.2).bind(&row.3);
-                }
-                query.execute(pool).await?;
-            }
-        }
+            query.execute(pool).await?;
+        });
     }
     Ok(total)
 }
@@ -364,19 +340,12 @@ async fn projection(
     let sequencing = started.elapsed();
 
     let (head, value, read_ceiling) = rebuild_against_reading(&ledger).await?;
-    let catch_up = Figure {
-        store: store.into(),
-        name: "projection catch-up".into(),
-        value,
-        unit: "events/s".into(),
-        ceiling: Some(read_ceiling),
-        ratio: Some(value / read_ceiling),
-        note: format!(
+    let catch_up = Figure::new(store, "projection catch-up", value, "events/s")
+        .beside(read_ceiling, value / read_ceiling)
+        .note(format!(
             "rebuild of {head} ledger entries ({total} from {complaints} complaint lives); \
              ceiling: reading the same entries"
-        ),
-        ..Figure::default()
-    };
+        ));
     // DESIGN.md sets the catch-up target for the production store.
     let catch_up = if store == "postgres" {
         catch_up.target(">= 50,000 events/s", value >= 50_000.0)
@@ -384,16 +353,13 @@ async fn projection(
         catch_up
     };
     Ok(vec![
-        Figure {
-            store: store.into(),
-            name: "sequencing into the ledger".into(),
-            value: sequenced as f64 / sequencing.as_secs_f64(),
-            unit: "events/s".into(),
-            ceiling: None,
-            ratio: None,
-            note: format!("{sequenced} events, hash chain included"),
-            ..Figure::default()
-        },
+        Figure::new(
+            store,
+            "sequencing into the ledger",
+            sequenced as f64 / sequencing.as_secs_f64(),
+            "events/s",
+        )
+        .note(format!("{sequenced} events, hash chain included")),
         catch_up,
     ])
 }
@@ -434,19 +400,13 @@ pub async fn interleaved_catch_up(
         while ledger.sequence(SEQUENCE_BATCH).await? > 0 {}
         let (head, value, read_ceiling) = rebuild_against_reading(&ledger).await?;
         anyhow::ensure!(head == total as u64, "sequenced {head} of {total}");
-        let figure = Figure {
-            store: store.into(),
-            name: format!("projection catch-up, {complaints} lives interleaved"),
-            value,
-            unit: "events/s".into(),
-            ceiling: Some(read_ceiling),
-            ratio: Some(value / read_ceiling),
-            note: format!(
+        let name = format!("projection catch-up, {complaints} lives interleaved");
+        let figure = Figure::new(store, name, value, "events/s")
+            .beside(read_ceiling, value / read_ceiling)
+            .note(format!(
                 "rebuild of {head} ledger entries, the lives' events interleaved across all \
                  {complaints} complaints; ceiling: reading the same entries"
-            ),
-            ..Figure::default()
-        };
+            ));
         anyhow::Ok(if store == "postgres" {
             figure.target(">= 50,000 events/s", value >= 50_000.0)
         } else {
@@ -549,26 +509,12 @@ async fn latency(store: &str, database: &Database, commands: usize) -> anyhow::R
     let percentile =
         |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)];
     Ok(vec![
-        Figure {
-            store: store.into(),
-            name: "command to feed latency p50".into(),
-            value: percentile(0.50),
-            unit: "ms".into(),
-            ceiling: None,
-            ratio: None,
-            note: format!("{commands} sequential commands; includes the command itself"),
-            ..Figure::default()
-        },
-        Figure {
-            store: store.into(),
-            name: "command to feed latency p99".into(),
-            value: percentile(0.99),
-            unit: "ms".into(),
-            ceiling: Some(100.0),
-            ratio: Some(percentile(0.99) / 100.0),
-            note: "ceiling: the 100 ms target (ratio = share of it used)".into(),
-            ..Figure::default()
-        }
-        .target("< 100 ms", percentile(0.99) < 100.0),
+        Figure::new(store, "command to feed latency p50", percentile(0.50), "ms").note(format!(
+            "{commands} sequential commands; includes the command itself"
+        )),
+        Figure::new(store, "command to feed latency p99", percentile(0.99), "ms")
+            .beside(100.0, percentile(0.99) / 100.0)
+            .note("ceiling: the 100 ms target (ratio = share of it used)")
+            .target("< 100 ms", percentile(0.99) < 100.0),
     ])
 }
