@@ -15,6 +15,7 @@ use crate::values::{
 
 /// The customer as given at intake. Name, email and phone are personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Customer<T> {
     pub reference: CustomerReference,
@@ -39,6 +40,7 @@ impl<T> Customer<T> {
 
 /// Everything that can be asked of a complaint, tagged by `type` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum ComplaintCommand<T = SealedText> {
     FileComplaint {
