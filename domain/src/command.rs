@@ -20,7 +20,11 @@ use crate::values::{
 pub struct Customer<T> {
     pub reference: CustomerReference,
     pub name: T,
+    /// An email address: `local@domain` with a dot in the domain, no whitespace, at most 254
+    /// characters (checked at intake).
     pub email: Option<T>,
+    /// A phone number: 5 to 20 digits, with `+`, spaces, `-`, `(`, `)` or `.` between them
+    /// (checked at intake).
     pub phone: Option<T>,
 }
 

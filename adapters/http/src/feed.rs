@@ -29,11 +29,11 @@ const DEFAULT_PAGE: usize = 100;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
-    /// Start after this ledger position (default 0, the beginning).
-    #[param(value_type = Option<u64>, minimum = 0)]
+    /// Start after this ledger position (0: the beginning).
+    #[param(value_type = Option<u64>, minimum = 0, default = 0)]
     after: Option<String>,
-    /// How many entries to return (default 100).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    /// How many entries to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
     limit: Option<String>,
 }
 
@@ -41,8 +41,8 @@ pub struct FeedQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StreamQuery {
-    /// Start after this ledger position when no Last-Event-ID is sent (default 0).
-    #[param(value_type = Option<u64>, minimum = 0)]
+    /// Start after this ledger position when no Last-Event-ID is sent.
+    #[param(value_type = Option<u64>, minimum = 0, default = 0)]
     after: Option<String>,
 }
 

@@ -482,6 +482,37 @@ async fn history(
 
 #[cfg(test)]
 mod tests {
+    /// Routes reach the router only through `openapi::routes`, where each is registered with
+    /// its description: no source file of this crate adds one to a router directly (tests/openapi.rs
+    /// checks the result against the running router).
+    #[test]
+    fn routes_are_registered_only_with_their_description() {
+        let sources = [
+            ("lib.rs", include_str!("lib.rs")),
+            ("openapi.rs", include_str!("openapi.rs")),
+            ("reads.rs", include_str!("reads.rs")),
+            ("feed.rs", include_str!("feed.rs")),
+            ("reports.rs", include_str!("reports.rs")),
+            ("webhooks.rs", include_str!("webhooks.rs")),
+            ("server.rs", include_str!("server.rs")),
+        ];
+        for (name, source) in sources {
+            for forbidden in [
+                ".route(",
+                ".nest(",
+                ".merge(",
+                ".route_service(",
+                "Router::new(",
+            ] {
+                let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+                assert!(
+                    !code.contains(forbidden),
+                    "{name} uses {forbidden}: register routes in openapi::routes"
+                );
+            }
+        }
+    }
+
     /// Every route of [`super::router`] is described in the served OpenAPI document.
     #[test]
     fn the_openapi_document_describes_every_route() {

@@ -130,11 +130,11 @@ pub struct ListQuery {
     /// Only complaints of this customer.
     #[param(value_type = Option<obliged_domain::CustomerReference>)]
     customer_reference: Option<String>,
-    /// How many complaints to return (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    /// How many complaints to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, default = 50)]
     limit: Option<String>,
-    /// How many to skip (default 0).
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 4294967295_u64)]
+    /// How many to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 4294967295_u64, default = 0)]
     offset: Option<String>,
     /// Answer only once the read models include this ledger position (from a command's
     /// response): 503 with Retry-After if they do not in time, 400 position-beyond-head if the
@@ -262,8 +262,8 @@ pub async fn list(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
-    /// How many items to return (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    /// How many items to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, default = 50)]
     limit: Option<String>,
     /// Answer only once the read models include this ledger position (from a command's
     /// response): 503 with Retry-After if they do not in time, 400 position-beyond-head if the

@@ -29,19 +29,19 @@ pub struct ReportQuery {
     #[param(required = true, value_type = String, format = DateTime)]
     to: Option<String>,
     /// Comma-separated dimensions, each at most once: owner, team, kind, channel, category,
-    /// period; none (the default) gives the total only.
-    #[param(value_type = Option<String>)]
+    /// period; none gives the total only.
+    #[param(value_type = Option<String>, default = "")]
     group_by: Option<String>,
-    /// ISO weeks or months (the default) in the calendar's time zone.
+    /// ISO weeks or months in the calendar's time zone.
     #[param(value_type = Option<String>, schema_with = period_schema)]
     period: Option<String>,
-    /// `json` (the default); `csv`: a header and one row per group, the total last (dimension
+    /// `json`; `csv`: a header and one row per group, the total last (dimension
     /// columns `*`); `svg`: a line chart of kept_on_time_rate per owner (per team if group_by
     /// names team) and period.
     #[param(value_type = Option<String>, schema_with = format_schema)]
     format: Option<String>,
-    /// JSON only: list each figure's evidence (default true).
-    #[param(value_type = Option<bool>)]
+    /// JSON only: list each figure's evidence.
+    #[param(value_type = Option<bool>, default = true)]
     evidence: Option<String>,
 }
 
@@ -49,6 +49,7 @@ fn period_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
         .enum_values(Some(["week", "month"]))
+        .default(Some("month".into()))
         .build()
 }
 
@@ -56,6 +57,7 @@ fn format_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
         .enum_values(Some(["json", "csv", "svg"]))
+        .default(Some("json".into()))
         .build()
 }
 
