@@ -12,6 +12,7 @@
 # that has nothing but a loopback interface (PostgreSQL is then reached over its Unix socket).
 #
 # Environment: OBLIGED_CONTRACT_EXAMPLES (examples per operation and phase, default 50),
+# OBLIGED_CONTRACT_SEED (a fixed seed, to replay a run; each run prints its seed),
 # OBLIGED_CONTRACT_VENV (default ~/.cache/obliged-contract-venv), OBLIGED_CONTRACT_STORES
 # (default "sqlite postgres"), PGHOST/PGPORT/PGUSER (default 127.0.0.1, 5432, postgres),
 # PG_SOCKET_DIR (default /var/run/postgresql), CARGO_TARGET_DIR.
@@ -62,13 +63,20 @@ round() {
     return 1
   fi
   log "$name: schemathesis against $address ($examples examples per operation and phase)"
-  local status=0
+  local status=0 seed=()
+  if [ -n "${OBLIGED_CONTRACT_SEED:-}" ]; then
+    seed=(--seed "$OBLIGED_CONTRACT_SEED")
+  fi
+  # In the round's scratch directory, where schemathesis and Hypothesis keep their caches. One
+  # worker: Hypothesis is not safe to run in threads on every Python 3.11.
   (
-    cd "$here"
-    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$here" "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" \
+    cd "$dir"
+    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$here" "$venv/bin/schemathesis" \
+      --config-file "$here/schemathesis.toml" \
       run "$address/api/openapi.json" \
       --header "Authorization: Bearer $token" \
       --max-examples "$examples" \
+      "${seed[@]}" \
       --workers 1 \
       --no-color
   ) || status=$?
