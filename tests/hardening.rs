@@ -28,6 +28,7 @@ for_each_store!(
     every_answer_carries_the_security_headers,
     command_ids_are_unique_per_command_and_hide_the_idempotency_key,
     a_key_given_twice_in_a_command_is_refused,
+    cursors_beyond_the_largest_position_are_refused,
 );
 
 /// A second instance of obliged on the same database, with its own pool, ledger reader and
@@ -420,4 +421,42 @@ async fn a_key_given_twice_in_a_command_is_refused(backend: Backend) {
     }
     let after = obliged_storage::testing::event_count(&app.store.database, None).await;
     assert_eq!(after, before, "nothing was appended");
+}
+
+/// `after=18446744073709551615` wrapped around to position -1 and returned positions 1 and 2;
+/// `Last-Event-ID: 18446744073709551615` replayed from the start. A position above 2^63 − 1 is
+/// refused with 400; the largest position itself is simply past the end.
+async fn cursors_beyond_the_largest_position_are_refused(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    app.file().await;
+    app.file().await;
+    for huge in [
+        "18446744073709551615",
+        "9223372036854775808",
+        "99999999999999999999999",
+    ] {
+        app.get(&format!("/api/events?after={huge}"), &app.integration)
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
+        app.get(&format!("/api/complaints?min_position={huge}"), &app.agent)
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
+        let reply = app
+            .request(
+                Method::GET,
+                "/api/events/stream",
+                Some(app.integration.as_str()),
+                &[("last-event-id", huge)],
+                None,
+            )
+            .await;
+        reply.assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
+    }
+    let end = app
+        .get("/api/events?after=9223372036854775807", &app.integration)
+        .await;
+    assert_eq!(end.status, StatusCode::OK);
+    assert_eq!(end.body["events"], json!([]), "{}", end.body);
 }

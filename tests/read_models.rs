@@ -150,9 +150,33 @@ async fn lists_queues_and_counters_follow_the_ledger(backend: Backend) {
     app.get("/api/complaints?flag=purple", &app.agent)
         .await
         .assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
-    app.get("/api/complaints?min_position=99999", &app.agent)
-        .await
-        .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    // A position the ledger does not hold is refused at once (it used to wait and answer 503,
+    // as if the read models were behind).
+    for path in [
+        "/api/complaints?min_position=99999",
+        "/api/queues/alice?min_position=99999",
+        "/api/counters?min_position=99999",
+    ] {
+        app.get(path, &app.agent)
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "position-beyond-head");
+    }
+    // Numbers are decimal digits: no sign, no spaces; and filters follow the contract's
+    // patterns, so an empty owner is not one.
+    for path in [
+        "/api/complaints?limit=+5",
+        "/api/complaints?limit=%205",
+        "/api/complaints?offset=1.0",
+        "/api/complaints?min_position=-1",
+        "/api/complaints?owner=",
+        "/api/complaints?owner=team:",
+        "/api/complaints?category=",
+        "/api/queues/alice?limit=%2B1",
+    ] {
+        app.get(path, &app.agent)
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
+    }
     app.get("/api/complaints", &app.integration)
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");

@@ -407,4 +407,18 @@ async fn sse_resumes_from_last_event_id_without_loss_or_duplication(backend: Bac
         )
         .await;
     bad.assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
+
+    // A malformed `after` is refused, also when a Last-Event-ID makes it moot (it used to be
+    // ignored then, and `after=AAA` opened a stream).
+    for (path, headers) in [
+        ("/api/events/stream?after=AAA", vec![]),
+        ("/api/events/stream?after=AAA", vec![("last-event-id", "3")]),
+        ("/api/events/stream?after=%2B3", vec![]),
+        ("/api/events?after=AAA", vec![]),
+        ("/api/events?limit=%2010", vec![]),
+    ] {
+        app.request(Method::GET, path, Some(&app.integration), &headers, None)
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
+    }
 }

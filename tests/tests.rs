@@ -27,6 +27,8 @@ mod stream;
 mod read_models;
 // Webhook subscriptions over HTTP.
 mod webhooks;
+// The OpenAPI document: every route documented and routed, and what it says of the answers.
+mod openapi;
 // The promise clock: deadlines, ladders and the scheduler with a controllable clock.
 mod clock;
 // Accountability reports: figures and their evidence, CSV, SVG, the CLI.

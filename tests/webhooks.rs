@@ -47,6 +47,19 @@ async fn subscriptions_are_managed_over_http(backend: Backend) {
     )
     .await
     .assert_problem(StatusCode::BAD_REQUEST, "invalid-field");
+    // The URL parser would forgive these; the contract's pattern does not, nor does the server.
+    for url in [
+        " http://127.0.0.1:9/",
+        "http:127.0.0.1:9",
+        "http:/127.0.0.1:9",
+        "http://127.0.0.1:9/a b",
+        "http://127.0.0.1:9/\u{e9}",
+        "http://",
+    ] {
+        app.post("/api/webhooks", &app.integration, &json!({ "url": url }))
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid-field");
+    }
     app.post(
         "/api/webhooks",
         &app.agent,

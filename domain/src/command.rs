@@ -15,11 +15,16 @@ use crate::values::{
 
 /// The customer as given at intake. Name, email and phone are personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Customer<T> {
     pub reference: CustomerReference,
     pub name: T,
+    /// An email address: `local@domain` with a dot in the domain, no whitespace, at most 254
+    /// characters (checked at intake).
     pub email: Option<T>,
+    /// A phone number: 5 to 20 digits, with `+`, spaces, `-`, `(`, `)` or `.` between them
+    /// (checked at intake).
     pub phone: Option<T>,
 }
 
@@ -39,6 +44,7 @@ impl<T> Customer<T> {
 
 /// Everything that can be asked of a complaint, tagged by `type` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum ComplaintCommand<T = SealedText> {
     FileComplaint {

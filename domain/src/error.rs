@@ -156,6 +156,63 @@ fn list<T: std::fmt::Display>(items: &[T]) -> String {
 
 impl ComplaintError {
     /// The stable identifier of the refusal.
+    /// Every slug that [`ComplaintError::slug`] gives, in its order (for documentation: the
+    /// HTTP adapter lists them as the problem types of refused commands).
+    pub const SLUGS: &'static [&'static str] = &[
+        "complaint-not-found",
+        "already-filed",
+        "complaint-closed",
+        "no-owner",
+        "already-owned",
+        "already-owner",
+        "handover-pending",
+        "no-handover-pending",
+        "not-handover-receiver",
+        "hand-back-refused",
+        "due-in-past",
+        "promise-exists",
+        "promise-not-found",
+        "promise-already-kept",
+        "promise-withdrawn",
+        "promise-already-broken",
+        "promise-not-due",
+        "due-time-unchanged",
+        "consent-required",
+        "reminder-already-recorded",
+        "non-negotiable-element",
+        "element-already-flagged",
+        "follow-up-exists",
+        "follow-up-not-found",
+        "follow-up-already-completed",
+        "already-escalated",
+        "already-sensitive",
+        "not-sensitive",
+        "proposal-pending",
+        "no-pending-proposal",
+        "resolution-not-accepted",
+        "already-resolved",
+        "not-resolved",
+        "open-promises",
+        "open-follow-ups",
+        "unmet-obligations",
+        "not-reopenable",
+        "no-such-deadline",
+        "deadline-already-met",
+        "extension-not-allowed",
+        "already-extended",
+        "extension-beyond-limit",
+        "extension-not-later",
+        "clock-already-paused",
+        "clock-not-paused",
+        "nothing-to-pause",
+        "clock-paused",
+        "rung-not-scheduled",
+        "rung-already-reached",
+        "rung-out-of-order",
+        "rung-not-due",
+        "subject-settled",
+    ];
+
     pub fn slug(&self) -> &'static str {
         match self {
             Self::NotFiled => "complaint-not-found",
@@ -211,5 +268,28 @@ impl ComplaintError {
             Self::RungNotDue { .. } => "rung-not-due",
             Self::SubjectSettled { .. } => "subject-settled",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ComplaintError;
+
+    /// `SLUGS` lists exactly the slugs of `slug()`, read from its source: a variant added there
+    /// without its slug here fails this test.
+    #[test]
+    fn the_slug_list_is_complete() {
+        let source = include_str!("error.rs");
+        let body = source
+            .split("pub fn slug(&self)")
+            .nth(1)
+            .expect("slug() is defined here");
+        let body = &body[..body.find("\n    }\n").expect("slug() ends")];
+        let slugs: Vec<&str> = body
+            .split("=> \"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').expect("a slug is quoted")])
+            .collect();
+        assert_eq!(slugs, ComplaintError::SLUGS);
     }
 }

@@ -21,6 +21,7 @@ use crate::values::{EscalationTarget, FollowUpId, PromiseId};
 
 /// Something owed by a due time, which a ladder watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Subject {
     Promise { promise_id: PromiseId },

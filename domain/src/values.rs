@@ -86,8 +86,34 @@ macro_rules! slug_value {
                 formatter.write_str(&self.0)
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                slug_schema($kind, $max).into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
+
+/// The schema of text that [`parse_slug`] accepts.
+#[cfg(feature = "openapi")]
+fn slug_schema(kind: &str, max_len: usize) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(format!("^{}{{1,{max_len}}}$", SLUG_CLASS)))
+        .description(Some(format!(
+            "a {kind}: 1 to {max_len} letters, digits, '.', '_', '-' or '@'"
+        )))
+        .build()
+}
+
+/// The characters [`is_slug_char`] allows, as a regular-expression class.
+#[cfg(feature = "openapi")]
+const SLUG_CLASS: &str = "[A-Za-z0-9._@-]";
 
 slug_value!(
     /// A member of staff, as named by their token (`alice`, `j.smith@example.org`).
@@ -148,6 +174,22 @@ impl From<Owner> for String {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Owner {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(format!("^(team:)?{SLUG_CLASS}{{1,64}}$")))
+            .description(Some(
+                "who is accountable: a staff id (`alice`) or a team queue (`team:billing`)",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Owner {}
+
 impl fmt::Display for Owner {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -162,6 +204,7 @@ macro_rules! id_value {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(Uuid);
 
@@ -217,6 +260,36 @@ impl PlainText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for PlainText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_schema(
+            Self::MAX_BYTES,
+            "free text, personal data: sealed at rest, erasable",
+        )
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for PlainText {}
+
+/// Text of at most `max_bytes` bytes of UTF-8 that is not only whitespace. JSON Schema counts
+/// characters, so `maxLength` is exact for ASCII and generous otherwise: the byte limit stands.
+#[cfg(feature = "openapi")]
+fn text_schema(
+    max_bytes: usize,
+    what: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max_bytes))
+        .description(Some(format!(
+            "{what}; not only whitespace, at most {max_bytes} bytes of UTF-8"
+        )))
+        .into()
 }
 
 impl fmt::Debug for PlainText {
@@ -275,6 +348,19 @@ impl PublicText {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for PublicText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_schema(
+            Self::MAX_BYTES,
+            "public text, stored in clear; no NUL character",
+        )
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for PublicText {}
+
 impl fmt::Display for PublicText {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(&self.0)
@@ -314,8 +400,8 @@ impl SealedText {
 
 /// Declares a closed set of kebab-case slugs.
 macro_rules! slug_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $slug:literal),+ $(,)? }) => {
-        $(#[$doc])*
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $slug:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum $name {
             $(#[serde(rename = $slug)] $variant),+
@@ -334,6 +420,20 @@ macro_rules! slug_enum {
                 formatter.write_str(self.as_str())
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .enum_values(Some([$($slug),+]))
+                    .description(Some(concat!($($doc, "\n"),*).trim()))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 pub(crate) use slug_enum;

@@ -18,8 +18,9 @@ use crate::error::ApiError;
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The body of `POST /api/complaints`.
-#[derive(Debug, Deserialize)]
+/// The body of `POST /api/complaints`: the customer as given at intake, and what the complaint
+/// is about.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComplaint {
     pub customer: Customer<PlainText>,

@@ -6,7 +6,30 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use obliged_domain::ComplaintError;
 use obliged_storage::{EngineError, EntryError};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+
+/// The body of every error response: an RFC 9457 problem (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A stable slug naming what went wrong (`due-in-past`, `invalid-query`, ...); each response
+    /// of the document lists the slugs it can carry.
+    #[serde(rename = "type")]
+    pub slug: &'static str,
+    pub title: &'static str,
+    /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// What went wrong with this request, for people.
+    pub detail: String,
+    /// Machine-readable members naming the offending items: `promise_ids`, `follow_up_ids` and
+    /// `obligation_nos` (`open-promises`, `open-follow-ups`, `unmet-obligations`); `element`,
+    /// `explanation` and `referral` (`non-negotiable-element`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: Map<String, Value>,
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -265,13 +288,14 @@ impl IntoResponse for ApiError {
             Self::Unavailable { .. } => tracing::warn!(error = ?self, "storage unavailable"),
             _ => {}
         }
-        let mut body = Map::new();
-        body.insert("type".into(), json!(slug));
-        body.insert("title".into(), json!(title));
-        body.insert("status".into(), json!(status.as_u16()));
-        body.insert("detail".into(), json!(self.detail()));
-        body.extend(self.extensions());
-        let mut response = (status, axum::Json(Value::Object(body))).into_response();
+        let body = Problem {
+            slug,
+            title,
+            status: status.as_u16(),
+            detail: self.detail(),
+            extensions: self.extensions(),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

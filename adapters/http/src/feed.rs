@@ -18,10 +18,12 @@ use obliged_storage::{LedgerEntry, LedgerReader, Opener};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::{Action, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
+use crate::openapi::{EventsPage, StreamEvent};
 use crate::streams::{StreamRefusal, StreamTicket};
 use crate::AppState;
 
@@ -29,22 +31,40 @@ use crate::AppState;
 pub const MAX_PAGE: usize = 1_000;
 const DEFAULT_PAGE: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
+    /// Start after this ledger position (0: the beginning).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64, default = 0)]
     after: Option<String>,
+    /// How many entries to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
     limit: Option<String>,
 }
 
+/// The query of the stream: where to start when there is no `Last-Event-ID`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Start after this ledger position when no Last-Event-ID is sent.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64, default = 0)]
+    after: Option<String>,
+}
+
+/// The `Last-Event-ID` header of a resuming stream client.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct LastEventId {
+    /// Resume after this position (the `id` of the last event received); wins over `after`.
+    #[param(rename = "Last-Event-ID", value_type = u64, required = false, minimum = 0,
+        maximum = 9223372036854775807_u64)]
+    last_event_id: Option<u64>,
+}
+
+/// A position or a count in the query: at most 2^63 − 1 (see `reads::parse_position`).
 fn number(name: &str, raw: Option<&str>) -> Result<Option<u64>, ApiError> {
-    raw.map(|raw| {
-        raw.trim().parse::<u64>().map_err(|_| {
-            ApiError::bad_request(
-                "invalid-query",
-                format!("{name} must be a non-negative integer, not {raw:?}"),
-            )
-        })
-    })
-    .transpose()
+    crate::reads::parse_position(name, raw)
 }
 
 /// An entry as integrations see it.
@@ -52,6 +72,18 @@ pub async fn entry_json(entry: &LedgerEntry, opener: &mut Opener) -> Result<Valu
     Ok(obliged_storage::entry_json(entry, opener).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    summary = "ledger entries after a position, in order (roles integration, auditor, admin); \
+        personal data reads `[sealed]` for the integration role",
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "a page of entries", body = EventsPage),
+        (status = 400, description = "invalid-query", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
@@ -90,11 +122,27 @@ pub async fn page(
     Ok(Json(json!({"events": events, "next_after": next_after, "head": head})).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/events/stream",
+    summary = "Server-Sent Events: one event per ledger entry, id = position, event = type, data \
+        = the entry as in /api/events; resume with Last-Event-ID (roles integration, auditor, \
+        admin). The stream stays open until the client or the server stops it.",
+    params(StreamQuery, LastEventId),
+    responses(
+        (status = 200, description = "the stream: one event per ledger entry", content_type = "text/event-stream", body = StreamEvent),
+        (status = 400, description = "invalid-query: `after` or Last-Event-ID is not a position",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too-many-streams: this token holds its limit of open \
+            streams; Retry-After says when to try again", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     caller.require(Action::Stream)?;
     let Query(query) =
@@ -102,9 +150,12 @@ pub async fn stream(
     let last_event_id = headers
         .get("last-event-id")
         .map(|value| value.to_str().unwrap_or("not text"));
+    // Both are checked, whichever is used: a malformed `after` is refused even when a
+    // Last-Event-ID makes it moot.
+    let after = number("after", query.after.as_deref())?;
     let after = match number("Last-Event-ID", last_event_id)? {
-        Some(after) => after,
-        None => number("after", query.after.as_deref())?.unwrap_or(0),
+        Some(resume) => resume,
+        None => after.unwrap_or(0),
     };
     let ticket =
         state

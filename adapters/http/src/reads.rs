@@ -1,6 +1,7 @@
 //! Reads from the read models: the complaint list, an owner's work queue, the owner counters,
 //! and the projectors' positions. Each accepts `min_position` (a ledger position from a command
-//! response) and answers only once the read models include it, or 503 with `Retry-After`.
+//! response) and answers only once the read models include it, or 503 with `Retry-After`; a
+//! position the ledger does not hold yet is refused (400 `position-beyond-head`).
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -9,9 +10,11 @@ use obliged_domain::{Category, Channel, CustomerReference, Owner};
 use obliged_projections::{ComplaintFilter, Projector, FLAGS};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 
 use crate::auth::{Action, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
+use crate::openapi::{ComplaintList, Consumers, Counters, Queue};
 use crate::{AppState, PathParam};
 
 /// Steps the projector may take while a reader waits for its own write.
@@ -45,26 +48,55 @@ fn domain_value<T, E: std::fmt::Display>(
     }
 }
 
-fn parse_number<T: std::str::FromStr>(
+/// A non-negative integer written in decimal digits only: no sign, no spaces (the contract says
+/// integer, so ` 5` or `+5` is not one).
+pub(crate) fn parse_number<T: std::str::FromStr>(
     name: &str,
     raw: Option<&str>,
 ) -> Result<Option<T>, ApiError> {
     raw.map(|raw| {
-        raw.trim().parse::<T>().map_err(|_| {
-            ApiError::bad_request(
-                "invalid-query",
-                format!("{name} must be a number, not {raw:?}"),
-            )
-        })
+        Some(raw)
+            .filter(|raw| !raw.is_empty() && raw.bytes().all(|byte| byte.is_ascii_digit()))
+            .and_then(|raw| raw.parse::<T>().ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid-query",
+                    format!("{name} must be a non-negative integer in range, not {raw:?}"),
+                )
+            })
     })
     .transpose()
 }
 
-/// Waits (by helping the projector along) until the read models include `min_position`.
+/// A ledger position: a non-negative integer up to 2^63 − 1, the largest a position can be
+/// (the stores keep positions as signed 64-bit integers; a larger number would wrap around and
+/// name position 1).
+pub(crate) fn parse_position(name: &str, raw: Option<&str>) -> Result<Option<u64>, ApiError> {
+    Ok(parse_number::<i64>(name, raw)?.map(|position| position.unsigned_abs()))
+}
+
+/// Waits (by helping the projector along) until the read models include `min_position`. A
+/// position beyond the ledger's head is refused at once: no write of the caller's is there to
+/// wait for.
 async fn wait_for(state: &AppState, min_position: Option<&str>) -> Result<(), ApiError> {
-    let Some(position) = parse_number::<u64>("min_position", min_position)? else {
+    let Some(position) = parse_position("min_position", min_position)? else {
         return Ok(());
     };
+    let head = state
+        .engine
+        .ledger()
+        .head_position()
+        .await
+        .map_err(unavailable)?;
+    if position > head {
+        return Err(ApiError::bad_request(
+            "position-beyond-head",
+            format!(
+                "min_position {position} is beyond the ledger's head ({head}): pass a position \
+                 from a command's response"
+            ),
+        ));
+    }
     let reached = state
         .projector
         .reach(position, READ_YOUR_WRITES_STEPS)
@@ -79,18 +111,57 @@ async fn wait_for(state: &AppState, min_position: Option<&str>) -> Result<(), Ap
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The query of the complaint list. Its fields are decoded as text and checked one by one (each
+/// with its own message); `param` says what each accepts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only complaints in this status.
+    #[param(value_type = Option<String>, schema_with = status_schema)]
     status: Option<String>,
+    /// Only complaints of this owner: a staff id or `team:NAME`.
+    #[param(value_type = Option<obliged_domain::Owner>)]
     owner: Option<String>,
+    /// Only complaints that came in through this channel.
+    #[param(value_type = Option<obliged_domain::Channel>)]
     channel: Option<String>,
+    /// Only complaints of this category.
+    #[param(value_type = Option<obliged_domain::Category>)]
     category: Option<String>,
+    /// Only complaints with this flag or escalation.
+    #[param(value_type = Option<String>, schema_with = flag_schema)]
     flag: Option<String>,
+    /// Only complaints with something owed past its due time (`true`), or none (`false`).
+    #[param(value_type = Option<bool>)]
     overdue: Option<String>,
+    /// Only complaints of this customer.
+    #[param(value_type = Option<obliged_domain::CustomerReference>)]
     customer_reference: Option<String>,
+    /// How many complaints to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, default = 50)]
     limit: Option<String>,
+    /// How many to skip.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 4294967295_u64, default = 0)]
     offset: Option<String>,
+    /// Answer only once the read models include this ledger position (from a command's
+    /// response): 503 with Retry-After if they do not in time, 400 position-beyond-head if the
+    /// ledger does not hold it.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     min_position: Option<String>,
+}
+
+fn status_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["new", "open", "resolved", "closed"]))
+        .build()
+}
+
+fn flag_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(FLAGS.iter().copied()))
+        .build()
 }
 
 type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
@@ -112,6 +183,22 @@ fn limit(raw: Option<&str>) -> Result<u32, ApiError> {
     Ok(limit)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/complaints",
+    summary = "the complaint list from the read models, most recently filed first (roles agent, \
+        lead, auditor, admin)",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "complaints, with the read models' position", body = ComplaintList),
+        (status = 400, description = "invalid-query, position-beyond-head",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "unavailable: the database cannot be reached, or the read \
+            models did not reach min_position in time; retry after Retry-After seconds",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = i64, description = "seconds to wait before retrying"))),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -179,12 +266,44 @@ pub async fn list(
     .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
+    /// How many items to return.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, default = 50)]
     limit: Option<String>,
+    /// Answer only once the read models include this ledger position (from a command's
+    /// response): 503 with Retry-After if they do not in time, 400 position-beyond-head if the
+    /// ledger does not hold it.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     min_position: Option<String>,
 }
 
+/// The owner named in the path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct OwnerPath {
+    /// A staff id (`alice`) or a team queue (`team:billing`).
+    owner: obliged_domain::Owner,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/queues/{owner}",
+    summary = "an owner's open obligations, promises, follow-ups and triage deadlines, soonest \
+        first (roles agent, lead, auditor, admin)",
+    params(OwnerPath, QueueQuery),
+    responses(
+        (status = 200, description = "work items", body = Queue),
+        (status = 400, description = "invalid-path, invalid-query, position-beyond-head",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "unavailable: the database cannot be reached, or the read \
+            models did not reach min_position in time; retry after Retry-After seconds",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = i64, description = "seconds to wait before retrying"))),
+    )
+)]
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -206,11 +325,32 @@ pub async fn queue(
     Ok(Json(json!({"owner": owner, "items": items, "position": position})).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PositionQuery {
+    /// Answer only once the read models include this ledger position (from a command's
+    /// response): 503 with Retry-After if they do not in time, 400 position-beyond-head if the
+    /// ledger does not hold it.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     min_position: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/counters",
+    summary = "per owner: open complaints and promises, promises kept on time, late, broken, \
+        withdrawn (roles agent, lead, auditor, admin)",
+    params(PositionQuery),
+    responses(
+        (status = 200, description = "the counters", body = Counters),
+        (status = 400, description = "invalid-query, position-beyond-head",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "unavailable: the database cannot be reached, or the read \
+            models did not reach min_position in time; retry after Retry-After seconds",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = i64, description = "seconds to wait before retrying"))),
+    )
+)]
 pub async fn counters(
     State(state): State<AppState>,
     caller: Caller,
@@ -224,6 +364,13 @@ pub async fn counters(
     Ok(Json(json!({"owners": owners, "position": position})).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projections",
+    summary = "ledger head and each projector's and publisher's position and lag (roles agent, \
+        lead, auditor, admin)",
+    responses((status = 200, description = "positions", body = Consumers))
+)]
 pub async fn projections(
     State(state): State<AppState>,
     caller: Caller,

@@ -11,19 +11,54 @@ use obliged_domain::{Dimension, Period, ReportParams, ReportParamsError};
 use obliged_projections::formats::ReportFormat;
 use obliged_projections::ReportError;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::{Action, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
+use crate::openapi::ReportBody;
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// Start of the range (inclusive), RFC 3339.
+    #[param(required = true, value_type = String, format = DateTime)]
     from: Option<String>,
+    /// End of the range (exclusive), RFC 3339; the report shows the state as of this moment; at
+    /// most 3660 days after `from`.
+    #[param(required = true, value_type = String, format = DateTime)]
     to: Option<String>,
+    /// Comma-separated dimensions, each at most once: owner, team, kind, channel, category,
+    /// period; none gives the total only.
+    #[param(value_type = Option<String>, default = "")]
     group_by: Option<String>,
+    /// ISO weeks or months in the calendar's time zone.
+    #[param(value_type = Option<String>, schema_with = period_schema)]
     period: Option<String>,
+    /// `json`; `csv`: a header and one row per group, the total last (dimension
+    /// columns `*`); `svg`: a line chart of kept_on_time_rate per owner (per team if group_by
+    /// names team) and period.
+    #[param(value_type = Option<String>, schema_with = format_schema)]
     format: Option<String>,
+    /// JSON only: list each figure's evidence.
+    #[param(value_type = Option<bool>, default = true)]
     evidence: Option<String>,
+}
+
+fn period_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["week", "month"]))
+        .default(Some("month".into()))
+        .build()
+}
+
+fn format_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["json", "csv", "svg"]))
+        .default(Some("json".into()))
+        .build()
 }
 
 fn timestamp(name: &str, raw: Option<&str>) -> Result<Timestamp, ApiError> {
@@ -33,7 +68,7 @@ fn timestamp(name: &str, raw: Option<&str>) -> Result<Timestamp, ApiError> {
             format!("{name} is required: an RFC 3339 timestamp such as 2026-03-01T00:00:00Z"),
         )
     })?;
-    raw.trim().parse().map_err(|error| {
+    raw.parse().map_err(|error| {
         ApiError::bad_request(
             "invalid-timestamp",
             format!("{name} must be an RFC 3339 timestamp such as 2026-03-01T00:00:00Z: {error}"),
@@ -86,6 +121,30 @@ fn parse(query: &ReportQuery) -> Result<(ReportParams, ReportFormat, bool), ApiE
     Ok((params, format, evidence))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/reports/accountability",
+    summary = "accountability report rebuilt from the ledger, per owner, team, promise kind, \
+        channel, category and period, every figure with the complaints and ledger positions \
+        behind it (roles lead, auditor, admin)",
+    description = "As of `to`: only events dated before `to` count. Promises belong to the moment \
+        they were made and to their promiser; complaint-level figures to the filing moment and to \
+        the owner at first resolution (or at `to`). kept_on_time_rate = kept on time / (kept on \
+        time + kept late + withdrawn + overdue). Durations are business time along the policy \
+        calendar, median and p90 by nearest rank. The README lists every definition.",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "the report", content(
+            (ReportBody = "application/json"),
+            (String = "text/csv"),
+            (String = "image/svg+xml"),
+        )),
+        (status = 400, description = "bad parameters: missing-parameter, invalid-timestamp, \
+            empty-range, range-too-long, unknown-dimension, duplicate-dimension, unknown-period, \
+            unknown-format, invalid-evidence, invalid-query",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn accountability(
     State(state): State<AppState>,
     caller: Caller,
