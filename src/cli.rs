@@ -635,6 +635,7 @@ async fn webhook(
                         secret: None,
                         max_attempts,
                         start,
+                        owner: None,
                     })
                     .await?;
                 println!(
@@ -645,22 +646,27 @@ async fn webhook(
             }
             WebhookCommand::List => {
                 println!(
-                    "{:<36}  {:>8}  {:>6}  {:>8}  {:>4}  url / last error",
-                    "id", "position", "lag", "attempts", "dead"
+                    "{:<36}  {:<16}  {:>8}  {:>6}  {:>8}  {:>4}  url / last error",
+                    "id", "made by", "position", "lag", "attempts", "dead"
                 );
                 for status in webhooks.list().await? {
                     println!(
-                        "{:<36}  {:>8}  {:>6}  {:>8}  {:>4}  {}{}{}",
+                        "{:<36}  {:<16}  {:>8}  {:>6}  {:>8}  {:>4}  {}{}{}",
                         status.subscription.id,
+                        status
+                            .subscription
+                            .owner
+                            .as_ref()
+                            .map_or("(operator)", |owner| owner.name.as_str()),
                         status.position,
                         status.lag,
                         status.attempts,
                         status.dead_letters,
                         status.subscription.url,
-                        if status.subscription.removed_at.is_some() {
-                            " (removed)"
-                        } else {
-                            ""
+                        match (&status.subscription.removed_at, &status.stopped) {
+                            (Some(_), _) => " (removed)".to_owned(),
+                            (None, Some(stopped)) => format!(" (stopped: {stopped})"),
+                            (None, None) => String::new(),
                         },
                         status
                             .last_error

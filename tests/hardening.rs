@@ -2,8 +2,9 @@
 //! kept found. Each scenario is a class of attack, run on both stores through the HTTP API:
 //! webhook targets inside obliged's own network (SSRF) and credentials in webhook URLs, live
 //! streams that outlive their token's revocation (on two instances), stream exhaustion,
-//! database error text reaching callers, answers without security headers, and idempotency
-//! keys that leak to integrations or collide between actors. (Part one, `hostile.rs`, holds hostile input: bodies,
+//! database error text reaching callers, answers without security headers, idempotency keys
+//! that leak to integrations or collide between actors, and webhook subscriptions without an
+//! owner (on two instances). (Part one, `hostile.rs`, holds hostile input: bodies,
 //! headers, roles, SQL-looking text, slow clients.)
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ for_each_store!(
     command_ids_are_unique_per_command_and_hide_the_idempotency_key,
     a_key_given_twice_in_a_command_is_refused,
     cursors_beyond_the_largest_position_are_refused,
+    webhook_subscriptions_belong_to_the_token_that_made_them,
 );
 
 /// A second instance of obliged on the same database, with its own pool, ledger reader and
@@ -459,4 +461,147 @@ async fn cursors_beyond_the_largest_position_are_refused(backend: Backend) {
         .await;
     assert_eq!(end.status, StatusCode::OK);
     assert_eq!(end.body["events"], json!([]), "{}", end.body);
+}
+
+/// An integration token could delete the admin's subscription, subscriptions kept delivering
+/// after their token was revoked, and one token could make any number of them. Now each records
+/// the token that made it: another integration neither sees nor changes it (404), admins see
+/// all, a token holds at most 10 active ones (409), and a revoked token's subscriptions stop on
+/// every instance, which the listing says.
+async fn webhook_subscriptions_belong_to_the_token_that_made_them(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let tokens = &app.state.tokens;
+    let admin = tokens
+        .create("root", Role::Admin)
+        .await
+        .expect("token")
+        .secret;
+    let erp = tokens
+        .create("erp", Role::Integration)
+        .await
+        .expect("token")
+        .secret;
+    let subscribe = |token: String, name: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app
+                .post(
+                    "/api/webhooks",
+                    &token,
+                    &json!({"url": format!("https://{name}.example.invalid/hook"), "start": "beginning"}),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            reply.body["subscription"].clone()
+        }
+    };
+    let crm_own = subscribe(app.integration.clone(), "crm").await;
+    assert_eq!(crm_own["owner"]["name"], "crm");
+    let admins = subscribe(admin.clone(), "admin").await;
+    let crm_id = crm_own["id"].as_str().expect("id").to_owned();
+    let admin_id = admins["id"].as_str().expect("id").to_owned();
+
+    // Another integration sees none of them and can change none.
+    let listed = app.get("/api/webhooks", &erp).await;
+    assert_eq!(listed.body["subscriptions"], json!([]), "{}", listed.body);
+    for id in [&crm_id, &admin_id] {
+        app.get(&format!("/api/webhooks/{id}"), &erp)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "webhook-not-found");
+        app.get(&format!("/api/webhooks/{id}/dead-letters"), &erp)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "webhook-not-found");
+        app.post(
+            &format!("/api/webhooks/{id}/redeliver"),
+            &erp,
+            &json!({"from": 1}),
+        )
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "webhook-not-found");
+        app.request(
+            Method::DELETE,
+            &format!("/api/webhooks/{id}"),
+            Some(erp.as_str()),
+            &[],
+            None,
+        )
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "webhook-not-found");
+    }
+    // The integration that made one cannot delete the admin's; it sees only its own.
+    app.request(
+        Method::DELETE,
+        &format!("/api/webhooks/{admin_id}"),
+        Some(app.integration.as_str()),
+        &[],
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND, "webhook-not-found");
+    let own = app.get("/api/webhooks", &app.integration).await;
+    let ids: Vec<&str> = own.body["subscriptions"]
+        .as_array()
+        .expect("subscriptions")
+        .iter()
+        .filter_map(|status| status["id"].as_str())
+        .collect();
+    assert_eq!(ids, [crm_id.as_str()]);
+    let all = app.get("/api/webhooks", &admin).await;
+    assert_eq!(all.body["subscriptions"].as_array().map(Vec::len), Some(2));
+
+    // At most 10 active subscriptions per token.
+    for index in 0..10 {
+        let reply = app
+            .post(
+                "/api/webhooks",
+                &erp,
+                &json!({"url": format!("https://erp{index}.example.invalid/")}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{index}: {}", reply.body);
+    }
+    app.post(
+        "/api/webhooks",
+        &erp,
+        &json!({"url": "https://erp10.example.invalid/"}),
+    )
+    .await
+    .assert_problem(StatusCode::CONFLICT, "subscription-limit");
+
+    // Revoked here, stopped on another instance too.
+    let database = Database::connect(&app.store.url)
+        .await
+        .expect("connect again");
+    let other = App::new(
+        &database,
+        &app.master_key,
+        Default::default(),
+        Arc::new(app.clock.clone()),
+    );
+    app.file().await;
+    let attempted = |report: &obliged_webhooks::TickReport, id: &str| {
+        report
+            .attempts
+            .iter()
+            .any(|attempt| attempt.subscription.to_string() == id)
+    };
+    let before = other.webhooks.tick().await.expect("tick");
+    assert!(
+        attempted(&before, &crm_id),
+        "an active subscription is delivered: {before:?}"
+    );
+    tokens.revoke("crm").await.expect("revoke");
+    // Past any retry backoff, so the subscription would be due again.
+    app.clock.advance(jiff::SignedDuration::from_hours(2));
+    let after = other.webhooks.tick().await.expect("tick");
+    assert!(
+        !attempted(&after, &crm_id),
+        "a revoked token's subscription delivered: {after:?}"
+    );
+    assert!(attempted(&after, &admin_id), "others go on: {after:?}");
+    let listed = app.get(&format!("/api/webhooks/{crm_id}"), &admin).await;
+    let stopped = listed.body["stopped"].as_str().unwrap_or_default();
+    assert!(stopped.contains("revoked"), "{}", listed.body);
 }

@@ -67,6 +67,10 @@ pub enum ApiError {
     IdempotencyKeyReused {
         detail: String,
     },
+    /// The token holds its limit of active webhook subscriptions.
+    SubscriptionLimit {
+        detail: String,
+    },
     Erased {
         detail: String,
     },
@@ -143,6 +147,11 @@ impl ApiError {
                 "conflict",
                 "Concurrent changes to the complaint",
             ),
+            Self::SubscriptionLimit { .. } => (
+                StatusCode::CONFLICT,
+                "subscription-limit",
+                "Too many webhook subscriptions for this token",
+            ),
             Self::IdempotencyKeyReused { .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
@@ -183,6 +192,7 @@ impl ApiError {
             | Self::NotFound { detail, .. }
             | Self::Conflict { detail }
             | Self::IdempotencyKeyReused { detail }
+            | Self::SubscriptionLimit { detail }
             | Self::Erased { detail } => detail.clone(),
             Self::Unavailable { .. } => "the database cannot be reached; retry shortly".to_owned(),
             Self::TooManyStreams { limit } => format!(

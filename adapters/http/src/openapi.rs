@@ -589,6 +589,16 @@ struct Subscription {
     created_at: jiff::Timestamp,
     /// Set once the subscription is removed; nothing is delivered after that.
     removed_at: Option<jiff::Timestamp>,
+    /// The token that made it; null for the operator's (made on the command line).
+    owner: Option<SubscriptionOwner>,
+}
+
+/// Who made a subscription (`obliged_webhooks::SubscriptionOwner`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct SubscriptionOwner {
+    token_id: uuid::Uuid,
+    name: String,
 }
 
 /// A subscription with its delivery status (`obliged_webhooks::SubscriptionStatus`).
@@ -601,6 +611,7 @@ pub(crate) struct SubscriptionStatus {
     max_attempts: u32,
     created_at: jiff::Timestamp,
     removed_at: Option<jiff::Timestamp>,
+    owner: Option<SubscriptionOwner>,
     /// The last ledger position this subscription is done with.
     position: u64,
     head: u64,
@@ -613,6 +624,8 @@ pub(crate) struct SubscriptionStatus {
     last_delivered_at: Option<jiff::Timestamp>,
     dead_letters: u64,
     claimed_until: Option<jiff::Timestamp>,
+    /// Why nothing is delivered although it is not removed: its token was revoked.
+    stopped: Option<String>,
 }
 
 /// A new subscription and its secret, shown this once.

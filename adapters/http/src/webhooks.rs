@@ -1,5 +1,7 @@
 //! Webhook subscriptions over HTTP (roles integration and admin): subscribe, list with status
-//! and lag, inspect, remove, redeliver from a position, and read dead letters.
+//! and lag, inspect, remove, redeliver from a position, and read dead letters. Each
+//! subscription records the token that made it: an integration sees and changes only its own
+//! (another's answers 404, as if it did not exist), an admin sees and changes all.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -7,7 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use obliged_webhooks::{NewSubscription, Start, WebhookError};
+use obliged_storage::Role;
+use obliged_webhooks::{NewSubscription, Start, SubscriptionOwner, WebhookError};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -31,6 +34,9 @@ impl From<WebhookError> for ApiError {
             | WebhookError::PositionOutOfRange { .. } => {
                 ApiError::bad_request("invalid-field", error.to_string())
             }
+            WebhookError::TooManySubscriptions { .. } => ApiError::SubscriptionLimit {
+                detail: error.to_string(),
+            },
             WebhookError::NotFound(_) => ApiError::NotFound {
                 slug: "webhook-not-found",
                 detail: error.to_string(),
@@ -141,6 +147,22 @@ fn check_url(url: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Whether `caller` may see and change the subscription: an admin any, an integration its own.
+fn may_manage(caller: &Caller, owner: Option<&SubscriptionOwner>) -> bool {
+    caller.0.role == Role::Admin || owner.is_some_and(|owner| owner.token_id == caller.0.id)
+}
+
+/// The subscription `raw` names, if `caller` may manage it; another's is not found.
+async fn owned(state: &AppState, caller: &Caller, raw: &str) -> Result<Uuid, ApiError> {
+    let id = id(raw)?;
+    let subscription = state.webhooks.get(id).await?;
+    if may_manage(caller, subscription.owner.as_ref()) {
+        Ok(id)
+    } else {
+        Err(WebhookError::NotFound(id).into())
+    }
+}
+
 fn id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw)
         .map_err(|_| ApiError::bad_request("invalid-webhook-id", format!("{raw:?} is not a UUID")))
@@ -170,6 +192,8 @@ fn parse<T: serde::de::DeserializeOwned>(
         (status = 201, description = "subscribed", body = SubscriptionCreated),
         (status = 400, description = "malformed-json, invalid-field, unreadable-body",
             body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "subscription-limit: this token already has its limit of \
+            active subscriptions", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "payload-too-large: body over 1 MiB",
             body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported-media-type: body not sent as application/json",
@@ -207,6 +231,10 @@ pub async fn subscribe(
             secret: body.secret,
             max_attempts: body.max_attempts,
             start,
+            owner: Some(SubscriptionOwner {
+                token_id: caller.0.id,
+                name: caller.0.name.to_string(),
+            }),
         })
         .await?;
     Ok((
@@ -228,7 +256,8 @@ pub async fn subscribe(
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
-    let subscriptions = state.webhooks.list().await?;
+    let mut subscriptions = state.webhooks.list().await?;
+    subscriptions.retain(|status| may_manage(&caller, status.subscription.owner.as_ref()));
     Ok(Json(json!({"subscriptions": subscriptions})).into_response())
 }
 
@@ -252,7 +281,10 @@ pub async fn show(
     PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
-    let status = state.webhooks.status(id(&raw)?).await?;
+    let status = state
+        .webhooks
+        .status(owned(&state, &caller, &raw).await?)
+        .await?;
     Ok(Json(status).into_response())
 }
 
@@ -276,7 +308,10 @@ pub async fn remove(
     PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
-    let removed = state.webhooks.remove(id(&raw)?).await?;
+    let removed = state
+        .webhooks
+        .remove(owned(&state, &caller, &raw).await?)
+        .await?;
     Ok(Json(json!({"removed": removed})).into_response())
 }
 
@@ -308,7 +343,7 @@ pub async fn redeliver(
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
     let body: RedeliverBody = parse(&headers, body)?;
-    let id = id(&raw)?;
+    let id = owned(&state, &caller, &raw).await?;
     state.webhooks.redeliver_from(id, body.from).await?;
     Ok(Json(state.webhooks.status(id).await?).into_response())
 }
@@ -332,6 +367,9 @@ pub async fn dead_letters(
     PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageWebhooks)?;
-    let letters = state.webhooks.dead_letters(id(&raw)?).await?;
+    let letters = state
+        .webhooks
+        .dead_letters(owned(&state, &caller, &raw).await?)
+        .await?;
     Ok(Json(json!({"dead_letters": letters})).into_response())
 }

@@ -10,6 +10,8 @@ use uuid::Uuid;
 pub enum WebhookError {
     #[error("invalid webhook url {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
+    #[error("this token already has {limit} active subscriptions; remove one first")]
+    TooManySubscriptions { limit: usize },
     #[error("invalid event type {0:?}: use an event name such as ContactLogged")]
     InvalidEventType(String),
     #[error("invalid webhook secret: {0}")]

@@ -26,8 +26,8 @@ pub use egress::{EgressPolicy, EgressRefused};
 pub use error::WebhookError;
 pub use settings::{WebhookSettings, MAX_ATTEMPTS_LIMIT};
 pub use subscription::{
-    CreatedSubscription, DeadLetter, NewSubscription, Start, Subscription, SubscriptionStatus,
-    WebhookSecret,
+    CreatedSubscription, DeadLetter, NewSubscription, Start, Subscription, SubscriptionOwner,
+    SubscriptionStatus, WebhookSecret,
 };
 pub use webhooks::Webhooks;
 pub use worker::{Attempt, AttemptOutcome, TickReport};

@@ -40,6 +40,9 @@ pub struct WebhookSettings {
     /// Where deliveries may go: every public address, and the internal hosts and networks the
     /// operator allows (none by default).
     pub egress: EgressPolicy,
+    /// The most active subscriptions one token may make: each entry fans out once per
+    /// subscription, so one integration must not multiply every delivery.
+    pub max_subscriptions_per_token: usize,
 }
 
 impl Default for WebhookSettings {
@@ -54,6 +57,7 @@ impl Default for WebhookSettings {
             poll_interval: Duration::from_secs(2),
             scan_batch: 500,
             egress: EgressPolicy::default(),
+            max_subscriptions_per_token: 10,
         }
     }
 }
@@ -85,6 +89,9 @@ impl WebhookSettings {
         }
         if self.lease > Duration::from_secs(24 * 3600) {
             return invalid("the claim lease must be at most a day");
+        }
+        if self.max_subscriptions_per_token == 0 {
+            return invalid("a token must be allowed at least one subscription");
         }
         if self.poll_interval.is_zero() {
             return invalid("the poll interval must be positive");

@@ -8,11 +8,11 @@ use obliged_storage::{with_pool, Database};
 use uuid::Uuid;
 
 use crate::error::WebhookError;
-use crate::subscription::{DeadLetter, Subscription, WebhookSecret};
+use crate::subscription::{DeadLetter, Subscription, SubscriptionOwner, WebhookSecret};
 
 const COLUMNS: &str = "s.id, s.url, s.event_types, s.secret, s.max_attempts, s.position, \
      s.attempts, s.next_attempt_at, s.last_error, s.last_error_at, s.last_delivered_at, \
-     s.lease_until, s.version, s.created_at, s.removed_at";
+     s.lease_until, s.version, s.created_at, s.removed_at, s.created_by_token, s.created_by";
 /// Counting dead letters costs a subquery per row; the worker does not need the count.
 const WITH_COUNT: &str = "(SELECT count(*) FROM webhook_dead_letters d \
      WHERE d.subscription_id = s.id) AS dead_letters";
@@ -35,6 +35,8 @@ struct Row {
     version: i64,
     created_at: String,
     removed_at: Option<String>,
+    created_by_token: Option<String>,
+    created_by: Option<String>,
     dead_letters: i64,
 }
 
@@ -116,6 +118,14 @@ impl TryFrom<Row> for Record {
                 max_attempts: small(&id, "max_attempts", row.max_attempts)?,
                 created_at: timestamp(&id, "created_at", &row.created_at)?,
                 removed_at: optional_timestamp(&id, "removed_at", row.removed_at)?,
+                owner: match (row.created_by_token, row.created_by) {
+                    (Some(token), Some(name)) => Some(SubscriptionOwner {
+                        token_id: Uuid::parse_str(&token)
+                            .map_err(|_| corrupt(&id, "created_by_token is not a UUID"))?,
+                        name,
+                    }),
+                    _ => None,
+                },
             },
             secret: WebhookSecret::from_stored(row.secret),
             delivery: Delivery {
@@ -152,7 +162,8 @@ pub(crate) async fn insert(
     with_pool!(database, pool => {
         sqlx::query(
             "INSERT INTO webhook_subscriptions (id, url, event_types, secret, max_attempts, \
-             position, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             position, created_at, created_by_token, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(subscription.id.to_string())
         .bind(&subscription.url)
@@ -161,11 +172,30 @@ pub(crate) async fn insert(
         .bind(i64::from(subscription.max_attempts))
         .bind(position as i64)
         .bind(subscription.created_at.to_string())
+        .bind(subscription.owner.as_ref().map(|owner| owner.token_id.to_string()))
+        .bind(subscription.owner.as_ref().map(|owner| owner.name.clone()))
         .execute(pool)
         .await
         .map(drop)?
     });
     Ok(())
+}
+
+/// How many active subscriptions the token `token_id` made.
+pub(crate) async fn active_count_of(
+    database: &Database,
+    token_id: Uuid,
+) -> Result<u64, WebhookError> {
+    let count: i64 = with_pool!(database, pool => {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_subscriptions \
+             WHERE created_by_token = $1 AND removed_at IS NULL",
+        )
+        .bind(token_id.to_string())
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(count.max(0) as u64)
 }
 
 /// Every subscription (removed ones too), oldest first, with dead letter counts.

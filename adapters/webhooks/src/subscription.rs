@@ -92,6 +92,16 @@ pub struct NewSubscription {
     /// Attempts per entry before it is dead-lettered; the settings' default when `None`.
     pub max_attempts: Option<u32>,
     pub start: Start,
+    /// The token it is made with; `None` when the operator makes it on the command line.
+    pub owner: Option<SubscriptionOwner>,
+}
+
+/// Who made a subscription: the API token (its id, and its name for people). An integration
+/// sees and changes only its own; a subscription stops when its token is revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionOwner {
+    pub token_id: Uuid,
+    pub name: String,
 }
 
 /// A subscription's configuration (never its secret).
@@ -105,6 +115,8 @@ pub struct Subscription {
     pub created_at: Timestamp,
     /// Set once the subscription is removed; nothing is delivered after that.
     pub removed_at: Option<Timestamp>,
+    /// The token that made it; `None` for the operator's (command line) and older ones.
+    pub owner: Option<SubscriptionOwner>,
 }
 
 impl Subscription {
@@ -149,6 +161,9 @@ pub struct SubscriptionStatus {
     pub dead_letters: u64,
     /// Set while a worker is delivering (or until its claim expires, if it died).
     pub claimed_until: Option<Timestamp>,
+    /// Why nothing is delivered although the subscription is not removed: the token that made
+    /// it was revoked.
+    pub stopped: Option<String>,
 }
 
 /// An entry that was not delivered after the subscription's max attempts.
@@ -275,6 +290,7 @@ mod tests {
             max_attempts: 8,
             created_at: Timestamp::UNIX_EPOCH,
             removed_at: None,
+            owner: None,
         };
         assert!(subscription.wants("ComplaintFiled"));
         subscription.event_types = vec!["ContactLogged".into()];

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use obliged_domain::Clock;
-use obliged_storage::{Database, Ledger, LedgerReader};
+use obliged_storage::{Database, Ledger, LedgerReader, Tokens};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     pub settings: WebhookSettings,
     pub lease: SignedDuration,
     pub client: crate::delivery::Deliverer,
+    /// Whether the tokens that made subscriptions are still active.
+    pub tokens: Tokens,
     /// Tells a running worker in this process that a subscription changed (created, rewound)
     /// so it need not wait for its next poll.
     pub wake: Notify,
@@ -48,6 +50,7 @@ impl Webhooks {
         let client = crate::delivery::client(settings.request_timeout, &settings.egress)?;
         Ok(Self(Arc::new(Inner {
             database: reader.database().clone(),
+            tokens: Tokens::new(reader.database().clone(), clock.clone()),
             reader,
             clock,
             settings,
@@ -98,6 +101,12 @@ impl Webhooks {
                 max: MAX_ATTEMPTS_LIMIT,
             });
         }
+        if let Some(owner) = &request.owner {
+            let limit = self.0.settings.max_subscriptions_per_token;
+            if store::active_count_of(&self.0.database, owner.token_id).await? >= limit as u64 {
+                return Err(WebhookError::TooManySubscriptions { limit });
+            }
+        }
         let head = self.ledger().refresh_head().await?;
         let done_with = match request.start {
             Start::Next => head,
@@ -112,6 +121,7 @@ impl Webhooks {
             max_attempts,
             created_at: self.now(),
             removed_at: None,
+            owner: request.owner,
         };
         store::insert(&self.0.database, &subscription, &secret, done_with).await?;
         self.0.wake.notify_one();
@@ -136,10 +146,37 @@ impl Webhooks {
     pub async fn list(&self) -> Result<Vec<SubscriptionStatus>, WebhookError> {
         let head = self.ledger().refresh_head().await?;
         let records = store::all(&self.0.database).await?;
+        let revoked = self.revoked_owners(&records).await?;
         Ok(records
             .into_iter()
-            .map(|record| status(record, head))
+            .map(|record| status(record, head, &revoked))
             .collect())
+    }
+
+    /// The owners' tokens among `records` that are revoked: their subscriptions deliver
+    /// nothing.
+    pub(crate) async fn revoked_owners(
+        &self,
+        records: &[Record],
+    ) -> Result<Vec<Uuid>, WebhookError> {
+        let mut owners: Vec<Uuid> = records
+            .iter()
+            .filter_map(|record| record.subscription.owner.as_ref())
+            .map(|owner| owner.token_id)
+            .collect();
+        owners.sort();
+        owners.dedup();
+        self.0
+            .tokens
+            .revoked_among(&owners)
+            .await
+            .map_err(|error| match error {
+                obliged_storage::TokenError::Database(error) => WebhookError::from(error),
+                other => WebhookError::CorruptRow {
+                    id: "api_tokens".to_owned(),
+                    problem: other.to_string(),
+                },
+            })
     }
 
     pub async fn get(&self, id: Uuid) -> Result<Subscription, WebhookError> {
@@ -148,7 +185,9 @@ impl Webhooks {
 
     pub async fn status(&self, id: Uuid) -> Result<SubscriptionStatus, WebhookError> {
         let head = self.ledger().refresh_head().await?;
-        Ok(status(self.record(id).await?, head))
+        let record = self.record(id).await?;
+        let revoked = self.revoked_owners(std::slice::from_ref(&record)).await?;
+        Ok(status(record, head, &revoked))
     }
 
     async fn record(&self, id: Uuid) -> Result<Record, WebhookError> {
@@ -192,9 +231,16 @@ impl Webhooks {
     }
 }
 
-fn status(record: Record, head: u64) -> SubscriptionStatus {
+fn status(record: Record, head: u64, revoked_owners: &[Uuid]) -> SubscriptionStatus {
     let delivery = record.delivery;
+    let stopped = record
+        .subscription
+        .owner
+        .as_ref()
+        .filter(|owner| record.subscription.is_active() && revoked_owners.contains(&owner.token_id))
+        .map(|owner| format!("the token that made it ({}) was revoked", owner.name));
     SubscriptionStatus {
+        stopped,
         subscription: record.subscription,
         position: delivery.position,
         head,

@@ -248,8 +248,19 @@ impl Webhooks {
             due: Vec::new(),
             next_due_at: None,
         };
-        for record in store::active(&self.0.database).await? {
+        let active = store::active(&self.0.database).await?;
+        // A subscription whose token was revoked (by any instance) delivers nothing.
+        let revoked = self.revoked_owners(&active).await?;
+        for record in active {
             if record.delivery.position >= head {
+                continue;
+            }
+            if record
+                .subscription
+                .owner
+                .as_ref()
+                .is_some_and(|owner| revoked.contains(&owner.token_id))
+            {
                 continue;
             }
             let waiting_until = [record.lease_until, record.delivery.next_attempt_at]

@@ -557,6 +557,7 @@ async fn subscriptions_start_where_asked_and_can_be_removed(backend: Backend) {
             secret: secret.map(str::to_owned),
             max_attempts: None,
             start,
+            owner: None,
         })
     };
     let next = subscribe(Start::Next, Some("a-secret-of-our-own"))
@@ -754,6 +755,7 @@ async fn internal_receivers_are_refused_when_subscribing_and_when_connecting(bac
                 secret: None,
                 max_attempts: None,
                 start: Start::Beginning,
+                owner: None,
             })
             .await;
         match refused {

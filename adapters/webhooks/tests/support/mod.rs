@@ -56,6 +56,7 @@ pub fn settings() -> WebhookSettings {
         scan_batch: 500,
         egress: EgressPolicy::allowing(&["127.0.0.0/8", "::1", "localhost"])
             .expect("loopback networks"),
+        max_subscriptions_per_token: 10,
     }
 }
 
@@ -169,6 +170,7 @@ impl Harness {
                 secret: None,
                 max_attempts,
                 start: Start::Beginning,
+                owner: None,
             })
             .await
             .expect("subscribe")
