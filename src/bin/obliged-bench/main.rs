@@ -10,6 +10,7 @@ mod load;
 mod report;
 mod server;
 mod stream;
+mod streams;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -46,12 +47,13 @@ struct Args {
     /// Which groups of figures to measure: `commands` (throughput at each client count against
     /// raw SQL), `http` (a mixed workload over loopback against the engine in-process), `load`
     /// (a complaint of many events), `stream` (append, sequencing, catch-up of contiguous and of
-    /// interleaved histories, latency), `clock` (due scan, tick), `memory` (server peak memory
-    /// with many stored events).
+    /// interleaved histories, latency), `streams` (ordinary requests and idle CPU beside many
+    /// idle event streams), `clock` (due scan, tick), `memory` (server peak memory with many
+    /// stored events).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "commands,http,load,stream,clock,memory"
+        default_value = "commands,http,load,stream,streams,clock,memory"
     )]
     sections: Vec<String>,
     /// Small sizes everywhere, for a smoke run in seconds (figures are not meaningful).
@@ -90,6 +92,9 @@ struct Args {
     /// Rungs one scheduler tick reaches in the tick benchmark.
     #[arg(long)]
     tick_rungs: Option<usize>,
+    /// Idle event streams held open in the streams benchmark.
+    #[arg(long)]
+    idle_streams: Option<usize>,
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -115,6 +120,7 @@ pub struct Sizes {
     pub latency_commands: usize,
     pub open_ladders: usize,
     pub tick_rungs: usize,
+    pub idle_streams: usize,
 }
 
 impl Sizes {
@@ -133,12 +139,15 @@ impl Sizes {
             latency_commands: pick(args.latency_commands, 500, 20),
             open_ladders: pick(args.open_ladders, 1_000_000, 5_000),
             tick_rungs: pick(args.tick_rungs, 1_000, 20),
+            idle_streams: pick(args.idle_streams, 2_000, 20),
         }
     }
 }
 
 pub const CLIENTS: usize = 16;
-const SECTIONS: [&str; 6] = ["commands", "http", "load", "stream", "clock", "memory"];
+const SECTIONS: [&str; 7] = [
+    "commands", "http", "load", "stream", "streams", "clock", "memory",
+];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -206,6 +215,11 @@ async fn measure(store: &str, args: &Args, sizes: &Sizes) -> anyhow::Result<Vec<
         fresh.drop().await;
         figures.extend(measured?);
         figures.extend(stream::interleaved_catch_up(store, url, sizes.interleaved).await?);
+    }
+    if wanted("streams") {
+        figures.extend(
+            streams::idle_streams(store, url, sizes.idle_streams, sizes.http_requests / 2).await?,
+        );
     }
     if wanted("clock") {
         figures.extend(clock::due_scan(store, url, sizes.open_ladders).await?);
