@@ -33,6 +33,16 @@ for_each_store!(
     webhook_subscriptions_belong_to_the_token_that_made_them,
 );
 
+/// The secret of a new token for `name` with `role`.
+async fn token(app: &TestApp, name: &str, role: Role) -> String {
+    app.state
+        .tokens
+        .create(name, role)
+        .await
+        .expect("token")
+        .secret
+}
+
 /// A second instance of obliged on the same database, with its own pool, ledger reader and
 /// streams: what another `obliged serve` process holds.
 async fn second_instance(app: &TestApp, limits: StreamLimits) -> Router {
@@ -117,13 +127,7 @@ async fn a_revoked_token_ends_its_open_streams_on_every_instance(backend: Backen
         }
     }
     // A stream of a token that stays active is unaffected.
-    let admin = app
-        .state
-        .tokens
-        .create("root", Role::Admin)
-        .await
-        .expect("token")
-        .secret;
+    let admin = token(&app, "root", Role::Admin).await;
     let (_, _, mut admin_stream) = open_stream(&app.router, &admin).await;
     until_it_says(&mut admin_stream, &first).await;
 
@@ -176,13 +180,7 @@ async fn streams_are_capped_per_token_and_in_total(backend: Backend) {
     let (status, _, body) = open_stream(&router, &app.auditor).await;
     assert_eq!(status, StatusCode::OK);
     open.push(body);
-    let admin = app
-        .state
-        .tokens
-        .create("root", Role::Admin)
-        .await
-        .expect("token")
-        .secret;
+    let admin = token(&app, "root", Role::Admin).await;
     let (status, headers, body) = open_stream(&router, &admin).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(headers.contains_key("retry-after"));
@@ -227,13 +225,7 @@ async fn webhook_targets_inside_the_network_are_refused(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let admin = app
-        .state
-        .tokens
-        .create("root", Role::Admin)
-        .await
-        .expect("token")
-        .secret;
+    let admin = token(&app, "root", Role::Admin).await;
     for target in [
         "http://127.0.0.1/hook",
         "http://[::1]/hook",
@@ -473,16 +465,8 @@ async fn webhook_subscriptions_belong_to_the_token_that_made_them(backend: Backe
         return;
     };
     let tokens = &app.state.tokens;
-    let admin = tokens
-        .create("root", Role::Admin)
-        .await
-        .expect("token")
-        .secret;
-    let erp = tokens
-        .create("erp", Role::Integration)
-        .await
-        .expect("token")
-        .secret;
+    let admin = token(&app, "root", Role::Admin).await;
+    let erp = token(&app, "erp", Role::Integration).await;
     let subscribe = |token: String, name: &'static str| {
         let app = &app;
         async move {

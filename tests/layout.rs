@@ -34,13 +34,15 @@ const OURS: &[(&str, &[&str])] = &[
 ];
 
 /// Everything the domain may depend on: traits, serialization, identifiers, time arithmetic,
-/// errors. None of them does I/O.
+/// errors, and (optional, behind the `openapi` feature the HTTP crate turns on) `utoipa`, which
+/// only describes the commands' and values' shapes as OpenAPI schemas. None of them does I/O.
 const DOMAIN_ALLOWED: &[&str] = &[
     "cqrs-es",
     "jiff",
     "serde",
     "serde_json",
     "thiserror",
+    "utoipa",
     "uuid",
 ];
 

@@ -89,13 +89,26 @@ impl Drop for RunningCommand {
     }
 }
 
-/// A `bash` that runs the README's commands with the test's environment less obliged's own
-/// settings, so that the defaults the README relies on are the ones used.
+/// A `bash` that runs the README's commands in the environment of a newcomer's shell: the
+/// test's, less obliged's own settings (so the defaults the README relies on are the ones
+/// used) and less what cargo and the test runner set for a test (`CARGO_PKG_NAME`,
+/// `CARGO_MANIFEST_DIR`, `NEXTEST_*`, …), which would also make `cargo run` see a different
+/// build environment and rebuild everything. Where cargo keeps its builds
+/// (`CARGO_TARGET_DIR`, `CARGO_HOME`) is kept.
 fn shell(script: &str, folder: &Path) -> Command {
     let mut command = Command::new("bash");
     command.arg("-c").arg(script).current_dir(folder);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("OBLIGED_") || name == "RUST_LOG" {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let kept = matches!(name, "CARGO_TARGET_DIR" | "CARGO_HOME" | "CARGO_TERM_COLOR");
+        let set_for_tests = name == "CARGO"
+            || name.starts_with("CARGO_")
+            || name.starts_with("NEXTEST")
+            || name.starts_with("__NEXTEST")
+            || name.starts_with("RUST_TEST");
+        if name.starts_with("OBLIGED_") || name == "RUST_LOG" || (set_for_tests && !kept) {
             command.env_remove(name);
         }
     }
