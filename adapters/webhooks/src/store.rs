@@ -43,7 +43,11 @@ struct Row {
 /// A subscription row, parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct Record {
+    /// As shown: a URL stored with credentials (made before they were refused) reads with its
+    /// password replaced by `***`.
     pub subscription: Subscription,
+    /// The URL deliveries go to, exactly as stored.
+    pub target: String,
     pub secret: WebhookSecret,
     pub delivery: Delivery,
     pub lease_until: Option<Timestamp>,
@@ -113,7 +117,7 @@ impl TryFrom<Row> for Record {
         Ok(Record {
             subscription: Subscription {
                 id: Uuid::parse_str(&id).map_err(|_| corrupt(&id, "id is not a UUID"))?,
-                url: row.url,
+                url: without_password(&row.url),
                 event_types,
                 max_attempts: small(&id, "max_attempts", row.max_attempts)?,
                 created_at: timestamp(&id, "created_at", &row.created_at)?,
@@ -127,6 +131,7 @@ impl TryFrom<Row> for Record {
                     _ => None,
                 },
             },
+            target: row.url,
             secret: WebhookSecret::from_stored(row.secret),
             delivery: Delivery {
                 position: count(&id, "position", row.position)?,
@@ -144,6 +149,18 @@ impl TryFrom<Row> for Record {
             version: row.version,
             dead_letters: count(&id, "dead_letters", row.dead_letters)?,
         })
+    }
+}
+
+/// `url` with any password in it replaced by `***`. New subscriptions cannot carry
+/// credentials; ones stored before that rule keep delivering with theirs, but never show them.
+fn without_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -330,7 +330,7 @@ impl Webhooks {
         let sent = delivery::send(
             &self.0.client,
             Request {
-                url: &subscription.url,
+                url: &step.record.target,
                 subscription: &subscription.id.to_string(),
                 secret: step.record.secret.expose(),
                 position: entry.position,

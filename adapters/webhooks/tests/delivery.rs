@@ -28,6 +28,7 @@ for_each_store!(
     subscriptions_start_where_asked_and_can_be_removed,
     delivery_resumes_in_order_once_an_unreachable_receiver_is_back,
     internal_receivers_are_refused_when_subscribing_and_when_connecting,
+    credentials_stored_in_an_older_url_are_never_shown,
 );
 
 /// Subscribes `url` to every event type and returns the subscription's id.
@@ -788,4 +789,36 @@ async fn internal_receivers_are_refused_when_subscribing_and_when_connecting(bac
         let error = status.last_error.expect("the refusal is recorded");
         assert!(error.contains("--webhook-allow"), "{error}");
     }
+}
+
+/// New subscriptions cannot carry credentials in their URL; one stored before that rule keeps
+/// delivering with them, but every listing shows the password as `***`.
+async fn credentials_stored_in_an_older_url_are_never_shown(backend: Backend) {
+    let Some(harness) = Harness::start(backend, settings()).await else {
+        return;
+    };
+    let receiver = Receiver::start(Script::FailFirst(0)).await;
+    let created = harness.subscribe(&receiver.url, &[], None).await;
+    let id = created.subscription.id;
+    let with_credentials = receiver.url.replace("http://", "http://crm:hunter2@");
+    obliged_storage::with_pool!(&harness.store.database, pool => {
+        sqlx::query("UPDATE webhook_subscriptions SET url = $1 WHERE id = $2")
+            .bind(&with_credentials)
+            .bind(id.to_string())
+            .execute(pool)
+            .await
+            .expect("an older row");
+    });
+    harness.file().await;
+    harness.deliver_everything().await;
+    assert!(receiver.count() >= 1, "it still delivers");
+    let shown = harness.status(id).await.subscription.url;
+    assert!(
+        !shown.contains("hunter2") && shown.contains("crm:***@"),
+        "{shown}"
+    );
+    let listed = harness.webhooks.list().await.expect("list");
+    assert!(listed
+        .iter()
+        .all(|status| !status.subscription.url.contains("hunter2")));
 }
