@@ -42,7 +42,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(&self) -> &'static str {
+    pub const fn as_str(&self) -> &'static str {
         match self {
             Self::NotFiled => "not-filed",
             Self::New => "new",

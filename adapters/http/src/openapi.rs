@@ -317,11 +317,17 @@ pub(crate) struct ComplaintState {
     next_rungs: Vec<NextRungView>,
 }
 
-fn complaint_status() -> utoipa::openapi::Object {
+/// A string that is one of `values`.
+pub(crate) fn string_enum(values: &[&str]) -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
-        .enum_values(Some(["new", "open", "resolved", "closed"]))
+        .enum_values(Some(values.iter().copied()))
         .build()
+}
+
+/// A complaint's status as the API shows it and filters on it.
+pub(crate) fn complaint_status() -> utoipa::openapi::Object {
+    string_enum(&crate::reads::COMPLAINT_STATUSES)
 }
 
 #[derive(ToSchema)]
@@ -359,10 +365,7 @@ struct PromiseView {
 }
 
 fn promise_status() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .enum_values(Some(["pending", "broken", "kept", "withdrawn"]))
-        .build()
+    string_enum(&["pending", "broken", "kept", "withdrawn"])
 }
 
 #[derive(ToSchema)]
@@ -400,10 +403,7 @@ struct ResolutionView {
 }
 
 fn resolution_state() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .enum_values(Some(["proposed", "accepted", "rejected"]))
-        .build()
+    string_enum(&["proposed", "accepted", "rejected"])
 }
 
 #[derive(ToSchema)]
@@ -687,10 +687,7 @@ pub(crate) struct ReportBody {
 }
 
 fn report_name() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .enum_values(Some(["accountability"]))
-        .build()
+    string_enum(&["accountability"])
 }
 
 #[derive(ToSchema)]

@@ -6,7 +6,7 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use obliged_domain::{Category, Channel, CustomerReference, Owner};
+use obliged_domain::{Category, Channel, CustomerReference, Owner, Status};
 use obliged_projections::{ComplaintFilter, Projector, FLAGS};
 use serde::Deserialize;
 use serde_json::json;
@@ -117,7 +117,7 @@ async fn wait_for(state: &AppState, min_position: Option<&str>) -> Result<(), Ap
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only complaints in this status.
-    #[param(value_type = Option<String>, schema_with = status_schema)]
+    #[param(value_type = Option<String>, schema_with = crate::openapi::complaint_status)]
     status: Option<String>,
     /// Only complaints of this owner: a staff id or `team:NAME`.
     #[param(value_type = Option<obliged_domain::Owner>)]
@@ -150,18 +150,16 @@ pub struct ListQuery {
     min_position: Option<String>,
 }
 
-fn status_schema() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .enum_values(Some(["new", "open", "resolved", "closed"]))
-        .build()
-}
+/// The statuses a filed complaint can have, in the domain's words.
+pub(crate) const COMPLAINT_STATUSES: [&str; 4] = [
+    Status::New.as_str(),
+    Status::Open.as_str(),
+    Status::Resolved.as_str(),
+    Status::Closed.as_str(),
+];
 
 fn flag_schema() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .enum_values(Some(FLAGS.iter().copied()))
-        .build()
+    crate::openapi::string_enum(FLAGS)
 }
 
 type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
@@ -207,7 +205,7 @@ pub async fn list(
     caller.require(Action::Read)?;
     let raw = query(raw)?;
     if let Some(status) = &raw.status {
-        if !["new", "open", "resolved", "closed"].contains(&status.as_str()) {
+        if !COMPLAINT_STATUSES.contains(&status.as_str()) {
             return Err(ApiError::bad_request(
                 "invalid-query",
                 format!("status must be new, open, resolved or closed, not {status:?}"),

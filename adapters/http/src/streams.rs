@@ -116,20 +116,6 @@ impl Streams {
         }))
     }
 
-    pub fn limits(&self) -> StreamLimits {
-        self.0.limits
-    }
-
-    /// How many streams are open now.
-    pub fn open_count(&self) -> usize {
-        self.0
-            .open
-            .lock()
-            .expect("the open-streams lock")
-            .values()
-            .sum()
-    }
-
     /// Takes a place for a stream of `token`, starting the process's reader on first use (it
     /// stops when `shutdown` turns true).
     pub fn open(

@@ -61,7 +61,7 @@ pub(crate) async fn send(deliverer: &Deliverer, request: Request<'_>) -> Result<
     // are checked by the resolver, on the addresses the connection will use.
     deliverer
         .policy
-        .check_url(&url)
+        .check_address_host(&url)
         .map_err(|refused| refused.to_string())?;
     let client = &deliverer.client;
     let event_type = HeaderValue::from_str(request.event_type)

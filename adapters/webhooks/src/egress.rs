@@ -96,13 +96,9 @@ impl EgressPolicy {
     /// `[::ffff:127.0.0.1]`) or a name that is internal by definition. Other names are checked
     /// when a delivery connects.
     pub fn check_url(&self, url: &Url) -> Result<(), EgressRefused> {
-        let Some(host) = url.host() else {
-            return Ok(());
-        };
-        match host {
-            url::Host::Ipv4(address) => self.check_address(&host.to_string(), address.into()),
-            url::Host::Ipv6(address) => self.check_address(&host.to_string(), address.into()),
-            url::Host::Domain(name) => {
+        match url.host() {
+            None | Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => self.check_address_host(url),
+            Some(url::Host::Domain(name)) => {
                 let name = name.trim_end_matches('.').to_ascii_lowercase();
                 let internal_name = name == "localhost"
                     || name.ends_with(".localhost")
@@ -117,6 +113,20 @@ impl EgressPolicy {
                     Ok(())
                 }
             }
+        }
+    }
+
+    /// The check made when a delivery connects to a URL whose host is an address, which never
+    /// reaches a resolver; a URL with a name passes here and is checked by [`EgressResolver`].
+    pub(crate) fn check_address_host(&self, url: &Url) -> Result<(), EgressRefused> {
+        match url.host() {
+            Some(host @ url::Host::Ipv4(address)) => {
+                self.check_address(&host.to_string(), address.into())
+            }
+            Some(host @ url::Host::Ipv6(address)) => {
+                self.check_address(&host.to_string(), address.into())
+            }
+            _ => Ok(()),
         }
     }
 

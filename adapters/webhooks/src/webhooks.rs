@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use obliged_domain::Clock;
-use obliged_storage::{Database, Ledger, LedgerReader, Tokens};
+use obliged_storage::{Ledger, LedgerReader, Tokens};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -23,9 +23,8 @@ use crate::subscription::{
 pub struct Webhooks(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
+    /// The ledger followed; subscriptions and their cursors live in its database, beside it.
     pub reader: LedgerReader,
-    /// The ledger's database: subscriptions and their cursors live beside what they follow.
-    pub database: Database,
     pub clock: Arc<dyn Clock>,
     pub settings: WebhookSettings,
     pub lease: SignedDuration,
@@ -49,7 +48,6 @@ impl Webhooks {
             .map_err(|error| WebhookError::InvalidSettings(error.to_string()))?;
         let client = crate::delivery::client(settings.request_timeout, &settings.egress)?;
         Ok(Self(Arc::new(Inner {
-            database: reader.database().clone(),
             tokens: Tokens::new(reader.database().clone(), clock.clone()),
             reader,
             clock,
@@ -103,7 +101,9 @@ impl Webhooks {
         }
         if let Some(owner) = &request.owner {
             let limit = self.0.settings.max_subscriptions_per_token;
-            if store::active_count_of(&self.0.database, owner.token_id).await? >= limit as u64 {
+            if store::active_count_of(self.0.reader.database(), owner.token_id).await?
+                >= limit as u64
+            {
                 return Err(WebhookError::TooManySubscriptions { limit });
             }
         }
@@ -123,7 +123,7 @@ impl Webhooks {
             removed_at: None,
             owner: request.owner,
         };
-        store::insert(&self.0.database, &subscription, &secret, done_with).await?;
+        store::insert(self.0.reader.database(), &subscription, &secret, done_with).await?;
         self.0.wake.notify_one();
         Ok(CreatedSubscription {
             subscription,
@@ -145,7 +145,7 @@ impl Webhooks {
     /// Every subscription with its status, removed ones included (their dead letters remain).
     pub async fn list(&self) -> Result<Vec<SubscriptionStatus>, WebhookError> {
         let head = self.ledger().refresh_head().await?;
-        let records = store::all(&self.0.database).await?;
+        let records = store::all(self.0.reader.database()).await?;
         let revoked = self.revoked_owners(&records).await?;
         Ok(records
             .into_iter()
@@ -191,7 +191,7 @@ impl Webhooks {
     }
 
     async fn record(&self, id: Uuid) -> Result<Record, WebhookError> {
-        store::one(&self.0.database, id)
+        store::one(self.0.reader.database(), id)
             .await?
             .ok_or(WebhookError::NotFound(id))
     }
@@ -200,7 +200,7 @@ impl Webhooks {
     /// nothing. The subscription and its dead letters stay readable. Returns whether it was
     /// active (removing twice is not an error).
     pub async fn remove(&self, id: Uuid) -> Result<bool, WebhookError> {
-        if store::remove(&self.0.database, id, self.now()).await? {
+        if store::remove(self.0.reader.database(), id, self.now()).await? {
             return Ok(true);
         }
         self.record(id).await.map(|_| false)
@@ -216,7 +216,7 @@ impl Webhooks {
         }
         let head = self.ledger().refresh_head().await?;
         let done_with = Self::done_before(position, head)?;
-        if !store::rewind(&self.0.database, id, done_with).await? {
+        if !store::rewind(self.0.reader.database(), id, done_with).await? {
             // Removed between the read and the update.
             return Err(WebhookError::Removed(id));
         }
@@ -227,7 +227,7 @@ impl Webhooks {
     /// The subscription's dead letters, oldest first.
     pub async fn dead_letters(&self, id: Uuid) -> Result<Vec<DeadLetter>, WebhookError> {
         self.record(id).await?;
-        store::dead_letters(&self.0.database, id).await
+        store::dead_letters(self.0.reader.database(), id).await
     }
 }
 

@@ -248,7 +248,7 @@ impl Webhooks {
             due: Vec::new(),
             next_due_at: None,
         };
-        let active = store::active(&self.0.database).await?;
+        let active = store::active(self.0.reader.database()).await?;
         // A subscription whose token was revoked (by any instance) delivers nothing.
         let revoked = self.revoked_owners(&active).await?;
         for record in active {
@@ -282,7 +282,8 @@ impl Webhooks {
     async fn step(&self, record: Record, head: u64) -> Result<StepReport, WebhookError> {
         let id = record.subscription.id;
         let lease_until = later(self.now(), self.0.lease);
-        let Some(version) = store::claim(&self.0.database, id, record.version, lease_until).await?
+        let Some(version) =
+            store::claim(self.0.reader.database(), id, record.version, lease_until).await?
         else {
             return Ok(StepReport {
                 contended: true,
@@ -304,7 +305,7 @@ impl Webhooks {
         if result.is_err() {
             // Give the claim back so the next tick can try again at once; if even this fails
             // the claim simply expires.
-            let _ = step.claim.release(&self.0.database).await;
+            let _ = step.claim.release(self.0.reader.database()).await;
         }
         result.map(|()| step.report)
     }
@@ -312,7 +313,7 @@ impl Webhooks {
     async fn step_claimed(&self, step: &mut Step<'_>) -> Result<(), WebhookError> {
         let Some(entry) = self.next_wanted(step).await? else {
             // Everything up to the head was passed over: record that and release the claim.
-            let released = step.claim.release(&self.0.database).await?;
+            let released = step.claim.release(self.0.reader.database()).await?;
             step.report.contended = released.is_none();
             return Ok(());
         };
@@ -381,7 +382,7 @@ impl Webhooks {
             }
         };
         let recorded = store::record(
-            &self.0.database,
+            self.0.reader.database(),
             step.claim.id,
             step.claim.version,
             &delivery,
@@ -463,7 +464,7 @@ impl Webhooks {
                 return Ok(None);
             }
             match store::record(
-                &self.0.database,
+                self.0.reader.database(),
                 step.claim.id,
                 step.claim.version,
                 &step.claim.delivery,
