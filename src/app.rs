@@ -6,10 +6,14 @@
 
 use std::sync::Arc;
 
+use obliged_console::ConsoleState;
 use obliged_domain::{Clock, ComplaintServices, Policy};
-use obliged_http::{AppState, StreamLimits, Streams};
+use obliged_http::{AppState, ServerLimits};
 use obliged_projections::{Projector, ReadModels};
-use obliged_storage::{Checkpoints, Database, Engine, Ledger, LedgerReader, MasterKey, Tokens};
+use obliged_storage::{
+    Accounts, Checkpoints, Database, Engine, Ledger, LedgerReader, MasterKey, SessionSettings,
+    StreamLimits, Streams, Tokens,
+};
 use obliged_webhooks::{WebhookSettings, Webhooks};
 use tokio::sync::watch;
 
@@ -29,11 +33,15 @@ pub struct App {
     pub read_models: ReadModels,
     pub webhooks: Webhooks,
     pub tokens: Tokens,
+    /// Console accounts and their sessions.
+    pub accounts: Accounts,
     pub checkpoints: Checkpoints,
     /// Becomes `true` when the process starts shutting down: workers and streams end.
     pub shutdown: Arc<watch::Sender<bool>>,
     /// How many live event streams the HTTP API holds open.
     pub stream_limits: StreamLimits,
+    /// Whether the console's session cookie is marked `Secure` (it is reached over TLS).
+    pub secure_cookies: bool,
 }
 
 impl App {
@@ -75,6 +83,7 @@ impl App {
             projector: Arc::new(Projector::new(ledger.clone(), clock.clone())),
             read_models: ReadModels::new(database.clone()),
             tokens: Tokens::new(database.clone(), clock.clone()),
+            accounts: Accounts::new(database.clone(), clock.clone(), SessionSettings::default()),
             checkpoints: Checkpoints::new(database.clone(), clock.clone()),
             webhooks,
             reader,
@@ -83,6 +92,7 @@ impl App {
             clock,
             shutdown: Arc::new(watch::Sender::new(false)),
             stream_limits: StreamLimits::default(),
+            secure_cookies: false,
         })
     }
 
@@ -101,5 +111,22 @@ impl App {
             database: self.database.clone(),
             shutdown: self.shutdown.clone(),
         }
+    }
+
+    /// Everything `obliged serve` answers: the web console at `/` around the API (`/api`,
+    /// `/healthz`), sharing one reader of the ledger for their live streams. Call it once per
+    /// server.
+    pub fn router(&self, limits: ServerLimits) -> axum::Router {
+        let http = self.http_state();
+        let console = ConsoleState::new(
+            self.engine.clone(),
+            self.read_models.clone(),
+            self.projector.clone(),
+            self.accounts.clone(),
+            http.streams.clone(),
+            self.shutdown.clone(),
+            self.secure_cookies,
+        );
+        obliged_console::router(console, obliged_http::router_with(http, limits))
     }
 }

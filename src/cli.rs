@@ -9,10 +9,11 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use obliged_domain::Policy;
-use obliged_http::StreamLimits;
 use obliged_projections::formats::ReportFormat;
 use obliged_projections::Projector;
-use obliged_storage::{Disclosure, Ledger, MasterKey, Role, Tokens, Verification, SEQUENCE_BATCH};
+use obliged_storage::{
+    Disclosure, Ledger, MasterKey, Role, StreamLimits, Tokens, Verification, SEQUENCE_BATCH,
+};
 use obliged_webhooks::{EgressPolicy, NewSubscription, Start, WebhookSettings};
 use uuid::Uuid;
 
@@ -90,13 +91,17 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API until SIGINT or SIGTERM (migrates the database first).
+    /// Run the web console and the HTTP API until SIGINT or SIGTERM (migrates the database
+    /// first).
     Serve(ServeArgs),
     /// Create or upgrade the database tables, then exit.
     Migrate,
     /// Manage API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the people who sign in to the web console.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Read complaints.
     #[command(subcommand)]
     Complaint(ComplaintCommand),
@@ -235,6 +240,21 @@ pub struct ServeArgs {
           default_value_t = StreamLimits::default().per_token as u64, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_streams_per_token: u64,
+
+    /// Mark the console's session cookie `Secure`: set it when the console is reached over
+    /// HTTPS (a TLS-terminating proxy in front), so the browser never sends it in clear.
+    #[arg(long, env = "OBLIGED_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Minutes without a request after which a console session ends.
+    #[arg(long, env = "OBLIGED_SESSION_IDLE_MINUTES", default_value_t = 60, value_name = "MINUTES",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_idle_minutes: u64,
+
+    /// Hours after sign-in after which a console session ends, however busy.
+    #[arg(long, env = "OBLIGED_SESSION_MAX_HOURS", default_value_t = 12, value_name = "HOURS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_max_hours: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +275,32 @@ pub enum TokenCommand {
         #[arg(value_name = "NAME_OR_ID")]
         name_or_id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account for the web console (roles agent, lead, auditor, admin). The password
+    /// is read from standard input (first line), at least 10 characters.
+    Add {
+        /// The person's staff id, recorded as the actor of what they do (`alice`).
+        name: String,
+        /// agent, lead, auditor (read-only) or admin; integrations use API tokens.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the password from standard input (the only way: never from the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable an account; its sessions end at once, on every instance.
+    Disable { name: String },
+    /// Set a new password (read from standard input); the account's sessions end.
+    ResetPassword {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List accounts (never their passwords).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,6 +342,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(command) => token(&cli.database_url, command).await,
+        Command::User(command) => user(&cli.database_url, command).await,
         Command::Complaint(ComplaintCommand::Show { id, as_of }) => {
             show(&cli.database_url, &cli.master_key_file, id, as_of).await
         }
@@ -343,6 +390,15 @@ async fn serve(
         webhook_settings,
     )
     .context("the webhook settings")?;
+    app.secure_cookies = args.secure_cookies;
+    app.accounts = obliged_storage::Accounts::new(
+        database.clone(),
+        app.clock.clone(),
+        obliged_storage::SessionSettings {
+            idle: std::time::Duration::from_secs(args.session_idle_minutes.saturating_mul(60)),
+            absolute: std::time::Duration::from_secs(args.session_max_hours.saturating_mul(3600)),
+        },
+    );
     app.stream_limits = StreamLimits {
         per_token: usize::try_from(args.max_streams_per_token).unwrap_or(usize::MAX),
         total: usize::try_from(args.max_streams).unwrap_or(usize::MAX),
@@ -365,6 +421,18 @@ async fn serve(
         "obliged listening on http://{address}"
     );
     println!("listening on http://{address}");
+    if !app
+        .accounts
+        .any()
+        .await
+        .context("reading the console accounts")?
+    {
+        println!(
+            "no console accounts yet: create the first admin with\n  \
+             obliged user add NAME --role admin --password-stdin\n\
+             (type the password and press Enter), then sign in at http://{address}/"
+        );
+    }
     startup::serve(
         listener,
         app,
@@ -373,6 +441,62 @@ async fn serve(
         startup::shutdown_signal(),
     )
     .await
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}
+
+async fn user(database_url: &str, command: UserCommand) -> anyhow::Result<()> {
+    let database = startup::connect(database_url).await?;
+    let accounts = obliged_storage::Accounts::new(
+        database.clone(),
+        Arc::new(SystemClock),
+        obliged_storage::SessionSettings::default(),
+    );
+    let result = async {
+        match command {
+            UserCommand::Add { name, role, .. } => {
+                let password = read_password()?;
+                let account = accounts.add(&name, role, &password).await?;
+                println!("added {} {}", account.role, account.name);
+            }
+            UserCommand::Disable { name } => {
+                let account = accounts.disable(&name).await?;
+                println!("disabled {}; their sessions have ended", account.name);
+            }
+            UserCommand::ResetPassword { name, .. } => {
+                let password = read_password()?;
+                accounts.reset_password(&name, &password).await?;
+                println!("set a new password for {name}; their sessions have ended");
+            }
+            UserCommand::List => {
+                println!("{:<24}  {:<8}  {:<27}  disabled", "name", "role", "created");
+                for account in accounts.list().await? {
+                    println!(
+                        "{:<24}  {:<8}  {:<27}  {}",
+                        account.name.as_str(),
+                        account.role,
+                        account.created_at,
+                        account.disabled_at.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    database.close().await;
+    result
 }
 
 async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {

@@ -87,9 +87,16 @@ pub async fn serve(
     let database = app.database.clone();
     let workers = crate::workers::spawn(&app, nats, clock_interval);
     let stopping = app.shutdown.clone();
-    let served = obliged_http::serve(listener, app.http_state(), shutdown)
-        .await
-        .context("serving HTTP");
+    let limits = obliged_http::ServerLimits::default();
+    let served = obliged_http::serve_router(
+        listener,
+        app.router(limits),
+        app.shutdown.clone(),
+        limits,
+        shutdown,
+    )
+    .await
+    .context("serving HTTP");
     // Whether the server stopped on a signal or an error, the workers stop too.
     stopping.send_replace(true);
     for worker in workers {

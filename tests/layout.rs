@@ -28,6 +28,10 @@ const OURS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "adapters/console",
+        &["obliged-domain", "obliged-storage", "obliged-projections"],
+    ),
+    (
         "adapters/http/fuzz",
         &["obliged-domain", "obliged-storage", "obliged-http"],
     ),

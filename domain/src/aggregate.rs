@@ -42,6 +42,14 @@ pub enum Status {
 }
 
 impl Status {
+    /// The statuses a filed complaint can have, by name, in the order of a complaint's life.
+    pub const FILED_NAMES: [&'static str; 4] = [
+        Self::New.as_str(),
+        Self::Open.as_str(),
+        Self::Resolved.as_str(),
+        Self::Closed.as_str(),
+    ];
+
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::NotFiled => "not-filed",

@@ -34,9 +34,11 @@ pub struct ComplaintSummary {
 /// Something an owner has to do by a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkItem {
-    /// `obligation`, `promise`, `follow-up` or `triage`.
+    /// `obligation`, `promise`, `follow-up`, `triage`, `handover` (an offer waiting for its
+    /// receiver) or `deadline` (a regulatory deadline of the owner's complaint).
     pub kind: &'static str,
-    /// The promise or follow-up id, the obligation number, or `triage`.
+    /// The promise or follow-up id, the obligation number, `triage`, `handover`, or the
+    /// deadline's kind.
     pub item_id: String,
     pub owner: String,
     pub due_at: Timestamp,
@@ -127,6 +129,26 @@ impl ComplaintRows {
                     owner: owner.clone(),
                     due_at,
                 });
+            }
+        }
+        if let Some(offer) = &complaint.pending_handover {
+            work_items.push(WorkItem {
+                kind: "handover",
+                item_id: "handover".to_owned(),
+                owner: offer.to.to_string(),
+                due_at: offer.offered_at,
+            });
+        }
+        if is_open {
+            for (kind, deadline) in &complaint.deadlines {
+                if deadline.met.is_none() {
+                    work_items.push(WorkItem {
+                        kind: "deadline",
+                        item_id: kind.to_string(),
+                        owner: owner.clone(),
+                        due_at: deadline.due_at,
+                    });
+                }
             }
         }
         for (number, obligation) in &complaint.obligations {

@@ -122,18 +122,10 @@ pub enum ReportParamsError {
 }
 
 impl Dimension {
-    pub const ALL: [Self; 6] = [
-        Self::Owner,
-        Self::Team,
-        Self::Kind,
-        Self::Channel,
-        Self::Category,
-        Self::Period,
-    ];
-
     pub fn parse(raw: &str) -> Result<Self, ReportParamsError> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|dimension| dimension.as_str() == raw.trim())
             .ok_or_else(|| ReportParamsError::UnknownDimension(raw.trim().to_owned()))
     }

@@ -408,6 +408,9 @@ macro_rules! slug_enum {
         }
 
         impl $name {
+            /// Every value, in declaration order (the order forms offer them).
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
             pub fn as_str(&self) -> &'static str {
                 match self {
                     $(Self::$variant => $slug),+

@@ -24,8 +24,8 @@ use uuid::Uuid;
 use crate::auth::{Action, Caller};
 use crate::error::{ApiError, Problem};
 use crate::openapi::{EventsPage, StreamEvent};
-use crate::streams::{StreamRefusal, StreamTicket};
 use crate::AppState;
+use obliged_storage::{StreamRefusal, StreamTicket};
 
 /// The most entries one page returns.
 pub const MAX_PAGE: usize = 1_000;

@@ -55,7 +55,7 @@ pub fn state(
     let reader = engine.reader();
     let tokens = Tokens::new(database.clone(), clock.clone());
     AppState {
-        streams: crate::Streams::new(reader.clone(), tokens.clone(), Default::default()),
+        streams: obliged_storage::Streams::new(reader.clone(), tokens.clone(), Default::default()),
         webhooks: Webhooks::new(reader.clone(), clock.clone(), WebhookSettings::default())
             .expect("the default webhook settings are valid"),
         projector: Arc::new(Projector::new(engine.ledger().clone(), clock.clone())),

@@ -16,7 +16,6 @@ mod openapi;
 mod reads;
 mod reports;
 mod server;
-mod streams;
 mod strict_json;
 mod view;
 mod webhooks;
@@ -35,7 +34,7 @@ use jiff::Timestamp;
 use obliged_domain::ComplaintCommand;
 use obliged_projections::{Projector, ReadModels};
 use obliged_storage::{
-    Checkpoints, CommandOutcome, CommandRequest, Database, Engine, LedgerReader, Tokens,
+    Checkpoints, CommandOutcome, CommandRequest, Database, Engine, LedgerReader, Streams, Tokens,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -47,8 +46,7 @@ pub use auth::{Action, Caller};
 pub use decode::BODY_LIMIT;
 pub use error::{ApiError, Problem};
 pub use openapi::document as openapi_document;
-pub use server::{serve, serve_with, ServerLimits};
-pub use streams::{StreamLimits, Streams};
+pub use server::{serve, serve_router, serve_with, ServerLimits};
 
 /// What every handler can reach.
 #[derive(Clone)]

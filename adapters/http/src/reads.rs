@@ -151,12 +151,7 @@ pub struct ListQuery {
 }
 
 /// The statuses a filed complaint can have, in the domain's words.
-pub(crate) const COMPLAINT_STATUSES: [&str; 4] = [
-    Status::New.as_str(),
-    Status::Open.as_str(),
-    Status::Resolved.as_str(),
-    Status::Closed.as_str(),
-];
+pub(crate) const COMPLAINT_STATUSES: [&str; 4] = Status::FILED_NAMES;
 
 fn flag_schema() -> utoipa::openapi::Object {
     crate::openapi::string_enum(FLAGS)
@@ -245,6 +240,7 @@ pub async fn list(
             raw.customer_reference,
             CustomerReference::parse,
         )?,
+        by_next_due: false,
         limit: limit(raw.limit.as_deref())?,
         offset: parse_number::<u32>("offset", raw.offset.as_deref())?.unwrap_or(0),
     };

@@ -84,9 +84,27 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let stopping = state.shutdown.clone();
-    let service = TowerToHyperService::new(
-        crate::router_with(state, limits).layer(axum::middleware::from_fn(one_host)),
-    );
+    serve_router(
+        listener,
+        crate::router_with(state, limits),
+        stopping,
+        limits,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves `router` (the API, or the API with the web console around it) with the same limits;
+/// `stopping` turns true when the server stops accepting, so that streams end. Each request
+/// carries the peer's address as [`axum::extract::ConnectInfo`].
+pub async fn serve_router(
+    listener: TcpListener,
+    router: axum::Router,
+    stopping: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let router = router.layer(axum::middleware::from_fn(one_host));
     let mut connections = http1::Builder::new();
     connections
         .timer(TokioTimer::new())
@@ -94,9 +112,9 @@ pub async fn serve_with(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     accept_failed(error).await;
                     continue;
@@ -104,8 +122,18 @@ pub async fn serve_with(
             },
             () = &mut shutdown => break,
         };
+        let service = TowerToHyperService::new(
+            tower::ServiceBuilder::new()
+                .map_request(move |mut request: axum::extract::Request<_>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    request
+                })
+                .service(router.clone()),
+        );
         let connection =
-            graceful.watch(connections.serve_connection(TokioIo::new(stream), service.clone()));
+            graceful.watch(connections.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection closed with an error");

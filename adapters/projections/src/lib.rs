@@ -15,6 +15,6 @@ mod reports;
 pub use projector::{from_micros, micros, ProjectionError, Projector, COMPLAINTS_PROJECTOR};
 pub use read_models::{
     ComplaintFilter, ComplaintListItem, DuePromise, DueRungRow, OwnerCounters, QueueItem,
-    ReadModels, FLAGS,
+    ReadModels, WorkLine, FLAGS,
 };
 pub use reports::{accountability_report, ReportError, REPORT_PAGE};

@@ -30,6 +30,8 @@ pub struct ComplaintFilter {
     /// Only complaints with something overdue (`true`) or nothing overdue (`false`) at `now`.
     pub overdue: Option<bool>,
     pub customer_reference: Option<String>,
+    /// Soonest next due time first (nothing due last) instead of most recently filed first.
+    pub by_next_due: bool,
     pub limit: u32,
     pub offset: u32,
 }
@@ -63,6 +65,28 @@ pub struct QueueItem {
     pub due_at: Timestamp,
     pub overdue: bool,
 }
+
+/// A [`QueueItem`] with what a person needs to recognise it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkLine {
+    pub item: QueueItem,
+    /// For a promise: `pending` or `broken`.
+    pub promise_status: Option<String>,
+    pub category: Option<String>,
+    pub customer_reference: Option<String>,
+    pub complaint_status: Option<String>,
+}
+
+type WorkRow = (
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OwnerCounters {
@@ -195,11 +219,16 @@ impl ReadModels {
         };
         args.push(Arg::Int(i64::from(filter.limit)));
         args.push(Arg::Int(i64::from(filter.offset)));
+        let order = if filter.by_next_due {
+            "next_due_at IS NULL, next_due_at, complaint_id"
+        } else {
+            "filed_at DESC, complaint_id"
+        };
         let sql = format!(
             "SELECT complaint_id, status, owner, channel, category, customer_reference, filed_at, \
              sensitive, non_negotiable, escalations, next_due_at, open_promises, \
              open_obligations, open_follow_ups, position FROM rm_complaints {where_clause} \
-             ORDER BY filed_at DESC, complaint_id LIMIT ${} OFFSET ${}",
+             ORDER BY {order} LIMIT ${} OFFSET ${}",
             args.len() - 1,
             args.len()
         );
@@ -257,6 +286,57 @@ impl ReadModels {
                 due_at: from_micros(due_at),
                 overdue: due_at < now,
             })
+            .collect())
+    }
+
+    /// What `owner` has to do, soonest first, with what the console shows beside each item:
+    /// the promise's state (pending or broken) and the complaint's category and customer.
+    pub async fn work(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<WorkLine>, sqlx::Error> {
+        let rows = fetch_all!(
+            &self.database,
+            "SELECT w.complaint_id, w.kind, w.item_id, w.due_at, p.status, c.category, \
+             c.customer_reference, c.status FROM rm_work_items w \
+             LEFT JOIN rm_open_promises p ON w.kind = 'promise' \
+             AND p.complaint_id = w.complaint_id AND p.promise_id = w.item_id \
+             LEFT JOIN rm_complaints c ON c.complaint_id = w.complaint_id \
+             WHERE w.owner = $1 ORDER BY w.due_at, w.complaint_id, w.kind, w.item_id LIMIT $2",
+            vec![Arg::Text(owner.to_owned()), Arg::Int(i64::from(limit))],
+            WorkRow
+        )?;
+        let now = micros(now);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    complaint_id,
+                    kind,
+                    item_id,
+                    due_at,
+                    promise_status,
+                    category,
+                    customer,
+                    status,
+                )| {
+                    WorkLine {
+                        item: QueueItem {
+                            complaint_id,
+                            kind,
+                            item_id,
+                            due_at: from_micros(due_at),
+                            overdue: due_at < now,
+                        },
+                        promise_status,
+                        category,
+                        customer_reference: customer,
+                        complaint_status: status,
+                    }
+                },
+            )
             .collect())
     }
 

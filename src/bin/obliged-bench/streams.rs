@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use obliged::app::App;
 use obliged::startup::SystemClock;
 use obliged_domain::Policy;
-use obliged_http::StreamLimits;
+use obliged_storage::StreamLimits;
 use obliged_storage::{MasterKey, Role};
 use serde_json::json;
 use tokio::net::TcpListener;

@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use obliged_storage::{LedgerEntry, LedgerReader, Tokens};
+use crate::{LedgerEntry, LedgerReader, Tokens};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
@@ -146,6 +146,18 @@ impl Streams {
             hub: self.0.clone(),
             token,
         })
+    }
+
+    /// New ledger entries from now on, for a consumer that vets its readers itself (the web
+    /// console's live pages, which send no entry but re-read what their session may see).
+    /// Starts the process's reader on first use, like [`Streams::open`]; takes no place among
+    /// the streams.
+    pub fn follow(&self, shutdown: &watch::Sender<bool>) -> broadcast::Receiver<Arc<LedgerEntry>> {
+        let receiver = self.0.entries.subscribe();
+        self.0.started.get_or_init(|| {
+            tokio::spawn(run(self.0.clone(), shutdown.subscribe()));
+        });
+        receiver
     }
 
     /// New ledger entries as the reader publishes them.
