@@ -427,10 +427,20 @@ async fn serve(
         .await
         .context("reading the console accounts")?
     {
+        // The program as it was started, so that the line works as printed (`obliged`, or
+        // `target/release/obliged` under `cargo run`).
+        let program = std::env::args()
+            .next()
+            .unwrap_or_else(|| "obliged".to_owned());
+        let same_store = if database_url == DEFAULT_DATABASE_URL {
+            ""
+        } else {
+            " (with the same --database-url)"
+        };
         println!(
-            "no console accounts yet: create the first admin with\n  \
-             obliged user add NAME --role admin --password-stdin\n\
-             (type the password and press Enter), then sign in at http://{address}/"
+            "no console accounts yet; create the first admin{same_store}, typing a password of \
+             at least 10 characters and Enter:\n  {program} user add NAME --role admin \
+             --password-stdin\nthen sign in at http://{address}/"
         );
     }
     startup::serve(

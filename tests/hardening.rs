@@ -15,7 +15,7 @@ use axum::http::{Method, Request, StatusCode};
 use axum::Router;
 use futures_util::StreamExt;
 use obliged::app::App;
-use obliged_http::StreamLimits;
+use obliged_storage::StreamLimits;
 use obliged_storage::{Database, Role};
 use serde_json::{json, Value};
 

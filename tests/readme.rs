@@ -238,5 +238,99 @@ async fn readme_run_command_and_curl_session_work_as_written() {
             "{what}: {needle:?} not in the session's output:\n{stdout}\n{stderr}"
         );
     }
+
+    // The console: the first start said how to create the first admin; the README's command
+    // does it (the password typed on standard input), and the admin signs in.
+    let log = std::fs::read_to_string(folder.0.join("run.log")).unwrap_or_default();
+    assert!(
+        log.contains("no console accounts yet") && log.contains("user add NAME --role admin"),
+        "the first start says how to create the first admin:\n{log}"
+    );
+    let add_admin = shell_block_after("## The web console");
+    let script = format!("set -euo pipefail\nprintf '%s\\n' '{README_PASSWORD}' | {add_admin}");
+    let folder_path = folder.0.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        shell(&script, &folder_path)
+            .output()
+            .expect("run the README's console command")
+    })
+    .await
+    .expect("the console command");
+    assert!(
+        output.status.success(),
+        "the README's console command failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let name = add_admin
+        .split_whitespace()
+        .skip_while(|word| *word != "add")
+        .nth(1)
+        .expect("the README's command names the admin")
+        .to_owned();
+    sign_in(&name).await;
     drop(server);
+}
+
+const README_PASSWORD: &str = "a-readme-password";
+
+/// Signs `name` in to the console at the README's address and opens My work.
+async fn sign_in(name: &str) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client");
+    let form = client
+        .get(format!("{README_BASE}/sign-in"))
+        .send()
+        .await
+        .expect("the sign-in page");
+    let pairing = cookie(&form, "obliged_sign_in");
+    let page = form.text().await.expect("the sign-in page's body");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-in form's token")
+        .to_owned();
+    let signed_in = client
+        .post(format!("{README_BASE}/sign-in"))
+        .header("cookie", format!("obliged_sign_in={pairing}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", name),
+            ("password", README_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("signing in");
+    assert_eq!(signed_in.status(), 303, "signing in as {name}");
+    let session = cookie(&signed_in, "obliged_session");
+    let my_work = client
+        .get(format!("{README_BASE}/my-work"))
+        .header("cookie", format!("obliged_session={session}"))
+        .send()
+        .await
+        .expect("My work");
+    assert_eq!(my_work.status(), 200);
+    let body = my_work.text().await.expect("My work's body");
+    assert!(
+        body.contains(&format!("<span id=\"whoami\">{name}</span>")),
+        "{body}"
+    );
+}
+
+/// The value of the cookie `name` that `response` sets.
+fn cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(cookie, _)| *cookie == name)
+        .map(|(_, value)| value.to_owned())
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
 }

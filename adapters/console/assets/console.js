@@ -301,8 +301,14 @@
   }
 
   function onSseMessage(event) {
-    updateCountdowns();
     const element = event.target;
+    // The server ends a live page's stream when its session ends (signed out elsewhere, the
+    // account disabled): go to the sign-in page instead of showing stale data.
+    if (element instanceof Element && element.id === "session-ended") {
+      window.location.assign("/sign-in");
+      return;
+    }
+    updateCountdowns();
     if (element instanceof Element && element.matches("[sse-swap], [data-sse-swap]")) {
       markChanged(element);
     }

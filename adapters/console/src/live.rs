@@ -153,7 +153,9 @@ where
                 entry = entries.recv() => entry,
                 _ = ended.changed() => {
                     if ended.borrow().contains(&session) {
-                        let _ = sender.send(Event::default().event("ended").data("")).await;
+                        let _ = sender
+                            .send(Event::default().event("ended").data("ended"))
+                            .await;
                         return;
                     }
                     continue;
