@@ -294,7 +294,11 @@
 
   function onAfterSwap(event) {
     updateCountdowns();
-    const target = (event.detail && event.detail.target) || event.target;
+    let target = (event.detail && event.detail.target) || event.target;
+    // An outerHTML swap leaves the old element detached: look at its replacement.
+    if (target instanceof Element && !target.isConnected && target.id) {
+      target = document.getElementById(target.id);
+    }
     if (target instanceof Element && target.closest("[sse-swap], [data-sse-swap]") === null) {
       focusRefusal(target);
     }

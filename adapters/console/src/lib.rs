@@ -128,6 +128,7 @@ pub fn router(state: ConsoleState, api: Router) -> Router {
         .route("/assets/{name}", get(assets::serve))
         .fallback(move |request: Request| fallback(api_fallback.clone(), request))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(middleware::from_fn(htmx_errors))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -150,6 +151,31 @@ async fn page_deadline(request: Request, next: Next) -> Response {
         Ok(response) => response,
         Err(_) => (StatusCode::REQUEST_TIMEOUT, "the page took too long").into_response(),
     }
+}
+
+/// A form posted by htmx swaps a part of its page with the same part of the answer. A refusal
+/// (422), a conflict (409) or an outage (503) is that page again with the reason beside the
+/// form; any other error is a whole error page, so htmx is told to show it as the page's
+/// content instead.
+async fn htmx_errors(request: Request, next: Next) -> Response {
+    let htmx = request.headers().contains_key("hx-request");
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let refusal = matches!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::SERVICE_UNAVAILABLE
+    );
+    if htmx
+        && (status.is_client_error() || status.is_server_error())
+        && !refusal
+        && !response.headers().contains_key("hx-redirect")
+    {
+        let headers = response.headers_mut();
+        headers.insert("hx-retarget", HeaderValue::from_static("#main"));
+        headers.insert("hx-reselect", HeaderValue::from_static("#main"));
+        headers.insert("hx-reswap", HeaderValue::from_static("outerHTML"));
+    }
+    response
 }
 
 /// What a console page may do: load its own scripts, styles and images, talk to its own

@@ -242,14 +242,16 @@ fn list_row(t: &Tr, item: ComplaintListItem, now: Timestamp) -> ListRow {
         filed: item.filed_at.map(|at| t.datetime(at)).unwrap_or_default(),
         next_due: item.next_due_at.map(|at| When::new(t, at, now)),
         flags,
-        open: t.ta(
-            "list-open-counts",
-            &[
-                ("promises", item.open_promises.to_string()),
-                ("obligations", item.open_obligations.to_string()),
-                ("followups", item.open_follow_ups.to_string()),
-            ],
-        ),
+        open: [
+            ("count-promises", item.open_promises),
+            ("count-obligations", item.open_obligations),
+            ("count-follow-ups", item.open_follow_ups),
+        ]
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(key, count)| t.tn(key, "count", count))
+        .collect::<Vec<_>>()
+        .join(" · "),
         id: item.id,
     }
 }

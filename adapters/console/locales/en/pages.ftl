@@ -74,7 +74,18 @@ filter-overdue-no = Not overdue
 sort-filed = Newest first
 sort-due = Next due first
 list-invalid-filter = The filter “{ $field }” is not valid and was ignored.
-list-open-counts = { $promises } promises · { $obligations } to answer · { $followups } follow-ups
+count-promises = { $count ->
+    [one] 1 promise
+   *[other] { $count } promises
+}
+count-obligations = { $count ->
+    [one] 1 to answer
+   *[other] { $count } to answer
+}
+count-follow-ups = { $count ->
+    [one] 1 follow-up
+   *[other] { $count } follow-ups
+}
 pager-label = Pages
 pager-previous = Previous
 pager-next = Next

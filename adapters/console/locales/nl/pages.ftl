@@ -74,7 +74,18 @@ filter-overdue-no = Niet te laat
 sort-filed = Nieuwste eerst
 sort-due = Eerst verlopend eerst
 list-invalid-filter = Het filter “{ $field }” is ongeldig en is genegeerd.
-list-open-counts = { $promises } toezeggingen · { $obligations } te beantwoorden · { $followups } opvolgingen
+count-promises = { $count ->
+    [one] 1 toezegging
+   *[other] { $count } toezeggingen
+}
+count-obligations = { $count ->
+    [one] 1 te beantwoorden
+   *[other] { $count } te beantwoorden
+}
+count-follow-ups = { $count ->
+    [one] 1 opvolging
+   *[other] { $count } opvolgingen
+}
 pager-label = Pagina's
 pager-previous = Vorige
 pager-next = Volgende
