@@ -437,7 +437,11 @@ async fn serve(
         } else {
             " (with the same --database-url)"
         };
-        println!(
+        // On standard error: standard output carries only the address (a supervisor may read
+        // that one line and close the pipe).
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "no console accounts yet; create the first admin{same_store}, typing a password of \
              at least 10 characters and Enter:\n  {program} user add NAME --role admin \
              --password-stdin\nthen sign in at http://{address}/"

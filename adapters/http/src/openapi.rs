@@ -531,7 +531,8 @@ pub(crate) struct Queue {
 #[allow(dead_code)]
 struct QueueItem {
     complaint_id: String,
-    /// `obligation`, `promise`, `follow-up` or `triage`.
+    /// `obligation`, `promise`, `follow-up`, `triage`, `handover` (an offer waiting for this
+    /// owner) or `deadline` (a regulatory deadline of a complaint this owner owns).
     kind: String,
     item_id: String,
     due_at: jiff::Timestamp,

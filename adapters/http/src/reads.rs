@@ -285,8 +285,9 @@ pub struct OwnerPath {
 #[utoipa::path(
     get,
     path = "/api/queues/{owner}",
-    summary = "an owner's open obligations, promises, follow-ups and triage deadlines, soonest \
-        first (roles agent, lead, auditor, admin)",
+    summary = "an owner's open obligations, promises, follow-ups, triage deadlines, handovers \
+        waiting for them and regulatory deadlines of their complaints, soonest first (roles \
+        agent, lead, auditor, admin)",
     params(OwnerPath, QueueQuery),
     responses(
         (status = 200, description = "work items", body = Queue),
