@@ -27,6 +27,10 @@ mod stream;
 mod read_models;
 // Webhook subscriptions over HTTP.
 mod webhooks;
+// The web console over HTTP: sign-in, sessions, CSRF, roles, refusals, live pages, languages.
+mod console;
+// The web console in Debian's chromium, driven by the Node suite in tests/browser.
+mod browser_suite;
 // The OpenAPI document: every route documented and routed, and what it says of the answers.
 mod openapi;
 // The promise clock: deadlines, ladders and the scheduler with a controllable clock.
