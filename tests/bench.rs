@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::support::{Backend, TestStore};
 
 /// Figures every run reports on each store (names start with these).
-const FIGURES: [&str; 18] = [
+const FIGURES: [&str; 21] = [
     "commands/s, 1 client",
     "commands/s, 16 clients",
     "commands/s, 64 clients",
@@ -29,6 +29,9 @@ const FIGURES: [&str; 18] = [
     "due scan: 1000 due among",
     "tick reaching",
     "server peak memory,",
+    "complaint page, ",
+    "my work, ",
+    "live page update latency",
 ];
 
 #[test]

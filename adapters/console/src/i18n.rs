@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
@@ -122,6 +122,24 @@ fn number(value: impl Into<f64>) -> FluentValue<'static> {
     FluentValue::from(value.into())
 }
 
+/// Messages without arguments, per language, as formatted once: a page of 500 work items asks
+/// for the same few words thousands of times, and formatting them anew each time cost more than
+/// the rest of the page. Only messages the catalogs hold are kept, so it never outgrows them.
+static PLAIN: LazyLock<[RwLock<HashMap<String, String>>; 2]> = LazyLock::new(Default::default);
+
+/// The message `key` without arguments in `lang` (or English), if a catalog holds it.
+fn plain(lang: Lang, key: &str) -> Option<String> {
+    let memo = &PLAIN[lang as usize];
+    if let Some(message) = memo.read().ok().and_then(|map| map.get(key).cloned()) {
+        return Some(message);
+    }
+    let message = LOCALES.try_lookup(lang.id(), key)?;
+    if let Ok(mut map) = memo.write() {
+        map.insert(key.to_owned(), message.clone());
+    }
+    Some(message)
+}
+
 /// The reader's language and the policy's time zone: everything a template needs to put words
 /// and times on a page. Cheap to clone (the zone is shared).
 #[derive(Debug, Clone)]
@@ -168,6 +186,11 @@ impl Tr {
     }
 
     fn lookup(&self, key: &str, arguments: Option<&Args>) -> String {
+        if arguments.is_none() {
+            if let Some(message) = plain(self.lang, key) {
+                return message;
+            }
+        }
         match LOCALES.try_lookup_complete(self.lang.id(), key, arguments) {
             Some(message) => message,
             None => {
@@ -190,7 +213,7 @@ impl Tr {
     /// unknown slug is shown as it is.
     pub fn value(&self, set: &str, slug: &str) -> String {
         let key = format!("{set}-{slug}");
-        LOCALES.try_lookup(self.lang.id(), &key).unwrap_or_else(|| {
+        plain(self.lang, &key).unwrap_or_else(|| {
             tracing::debug!(key, "no message for this value; showing the slug");
             slug.to_owned()
         })

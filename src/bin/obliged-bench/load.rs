@@ -9,6 +9,7 @@ use std::time::Instant;
 use obliged::startup::SystemClock;
 use obliged_domain::{Channel, ComplaintCommand, ComplaintServices, Direction, PlainText, Policy};
 use obliged_storage::{with_pool, Database, Disclosure, Engine, MasterKey};
+use uuid::Uuid;
 
 use crate::{filing, percentile, request, Figure, Fresh, JsonColumn};
 
@@ -34,23 +35,7 @@ async fn measure(store: &str, database: &Database, events: usize) -> anyhow::Res
         &MasterKey::generate(),
         ComplaintServices::new(Arc::new(SystemClock), Policy::default()),
     );
-    let filed = engine.file(request(filing(1))).await?;
-    let id = filed.complaint_id;
-    let mut count = filed.events.len();
-    while count < events {
-        let contact = ComplaintCommand::LogContact {
-            direction: if count % 2 == 0 {
-                Direction::Outbound
-            } else {
-                Direction::Inbound
-            },
-            channel: Channel::Email,
-            summary: PlainText::parse(&format!("Exchange {count} about the double charge"))?,
-            request: false,
-            alias: None,
-        };
-        count += engine.execute(id, request(contact)).await?.events.len();
-    }
+    let (id, count) = long_history(&engine, events).await?;
     let history = engine.history(id, Disclosure::Redacted).await?;
     anyhow::ensure!(
         history.len() == count,
@@ -87,6 +72,29 @@ async fn measure(store: &str, database: &Database, events: usize) -> anyhow::Res
             percentile(&raw, 0.99)
         ))
         .target("< 5 ms", value < 5.0)])
+}
+
+/// Files one complaint through `engine` and logs contacts on it until it holds at least
+/// `events` events; its id and how many events it holds.
+pub async fn long_history(engine: &Engine, events: usize) -> anyhow::Result<(Uuid, usize)> {
+    let filed = engine.file(request(filing(1))).await?;
+    let id = filed.complaint_id;
+    let mut count = filed.events.len();
+    while count < events {
+        let contact = ComplaintCommand::LogContact {
+            direction: if count % 2 == 0 {
+                Direction::Outbound
+            } else {
+                Direction::Inbound
+            },
+            channel: Channel::Email,
+            summary: PlainText::parse(&format!("Exchange {count} about the double charge"))?,
+            request: false,
+            alias: None,
+        };
+        count += engine.execute(id, request(contact)).await?.events.len();
+    }
+    Ok((id, count))
 }
 
 /// Reads what folding the current state reads (every payload, in order), decoded as JSON.

@@ -6,6 +6,7 @@
 
 mod clock;
 mod commands;
+mod console;
 mod load;
 mod report;
 mod server;
@@ -29,8 +30,8 @@ pub use report::Figure;
 
 /// Benchmarks of obliged: command throughput against raw SQL, HTTP end to end, loading a long
 /// complaint, the event stream (append, sequencing, catch-up, commit-to-feed latency), the
-/// promise clock (due scan, tick) and the server's peak memory with many stored events. Every
-/// figure is measured beside a ceiling in the same run.
+/// promise clock (due scan, tick), the server's peak memory with many stored events and the web
+/// console against the JSON API. Every figure is measured beside a ceiling in the same run.
 #[derive(Debug, Parser)]
 #[command(name = "obliged-bench")]
 struct Args {
@@ -49,11 +50,12 @@ struct Args {
     /// (a complaint of many events), `stream` (append, sequencing, catch-up of contiguous and of
     /// interleaved histories, latency), `streams` (ordinary requests and idle CPU beside many
     /// idle event streams), `clock` (due scan, tick), `memory` (server peak memory with many
-    /// stored events).
+    /// stored events), `console` (the web console's complaint page, My work and live updates
+    /// against the JSON API's answers).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "commands,http,load,stream,streams,clock,memory"
+        default_value = "commands,http,load,stream,streams,clock,memory,console"
     )]
     sections: Vec<String>,
     /// Small sizes everywhere, for a smoke run in seconds (figures are not meaningful).
@@ -95,6 +97,18 @@ struct Args {
     /// Idle event streams held open in the streams benchmark.
     #[arg(long)]
     idle_streams: Option<usize>,
+    /// Events of the complaint whose console page is read (and followed live).
+    #[arg(long)]
+    console_events: Option<usize>,
+    /// Promises owed by the person whose My work is read.
+    #[arg(long)]
+    work_items: Option<usize>,
+    /// Reads of each console page and of its JSON counterpart.
+    #[arg(long)]
+    console_reads: Option<usize>,
+    /// Commands timed in the console's live-update benchmark (and as many on the event stream).
+    #[arg(long)]
+    live_commands: Option<usize>,
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -121,6 +135,10 @@ pub struct Sizes {
     pub open_ladders: usize,
     pub tick_rungs: usize,
     pub idle_streams: usize,
+    pub console_events: usize,
+    pub work_items: usize,
+    pub console_reads: usize,
+    pub live_commands: usize,
 }
 
 impl Sizes {
@@ -140,13 +158,17 @@ impl Sizes {
             open_ladders: pick(args.open_ladders, 1_000_000, 5_000),
             tick_rungs: pick(args.tick_rungs, 1_000, 20),
             idle_streams: pick(args.idle_streams, 2_000, 20),
+            console_events: pick(args.console_events, 1_000, 100),
+            work_items: pick(args.work_items, 500, 20),
+            console_reads: pick(args.console_reads, 500, 10),
+            live_commands: pick(args.live_commands, 200, 10),
         }
     }
 }
 
 pub const CLIENTS: usize = 16;
-const SECTIONS: [&str; 7] = [
-    "commands", "http", "load", "stream", "streams", "clock", "memory",
+const SECTIONS: [&str; 8] = [
+    "commands", "http", "load", "stream", "streams", "clock", "memory", "console",
 ];
 
 #[tokio::main]
@@ -232,6 +254,9 @@ async fn measure(store: &str, args: &Args, sizes: &Sizes) -> anyhow::Result<Vec<
         figures.extend(
             server::peak_memory(store, url, sizes.memory_events, sizes.http_requests).await?,
         );
+    }
+    if wanted("console") {
+        figures.extend(console::console(store, url, sizes).await?);
     }
     Ok(figures)
 }

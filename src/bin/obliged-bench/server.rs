@@ -507,7 +507,7 @@ async fn peak_with(
 }
 
 /// Waits until the ledger holds `events` entries and the projector has reached them.
-async fn caught_up(database: &Database, events: u64) -> anyhow::Result<()> {
+pub async fn caught_up(database: &Database, events: u64) -> anyhow::Result<()> {
     let ledger = Ledger::new(database.clone(), Arc::new(SystemClock));
     let checkpoints = Checkpoints::new(database.clone(), Arc::new(SystemClock));
     let deadline = Instant::now() + Duration::from_secs(3600);

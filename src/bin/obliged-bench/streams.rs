@@ -58,18 +58,8 @@ async fn measure(
         .create("bench-feed", Role::Integration)
         .await?
         .secret;
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(obliged::startup::serve(
-        listener,
-        app,
-        None,
-        Duration::from_secs(3600),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = InProcess::start(app).await?;
+    let base = server.base.clone();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()?;
@@ -104,8 +94,7 @@ async fn measure(
     let streams_cpu = idle_cpu().await;
     drop(open);
 
-    let _ = stop.send(());
-    server.await??;
+    server.stop().await?;
     anyhow::ensure!(
         none_errors == 0 && streams_errors == 0,
         "the mix had errors: {none_errors} without streams, {streams_errors} with"
@@ -138,6 +127,39 @@ async fn measure(
             IDLE_WINDOW.as_secs()
         )),
     ])
+}
+
+/// `obliged serve` in this process (`obliged::startup::serve`: the console around the API,
+/// workers included) on a free loopback port.
+pub struct InProcess {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcess {
+    pub async fn start(app: App) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(obliged::startup::serve(
+            listener,
+            app,
+            None,
+            Duration::from_secs(3600),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(Self { base, stop, task })
+    }
+
+    /// Stops the server and its workers, and waits for them.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await?
+    }
 }
 
 /// Files one complaint for the mix's commands.
