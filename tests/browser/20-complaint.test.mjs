@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  addUser, assertNoPageProblems, eventNames, fileComplaint, launch, localClock, localDateTime,
+  addUser, assertNoPageProblems, awaitWorkItem, eventNames, fileComplaint, launch, localClock,
+  localDateTime,
   mustRun, newPage, peopleEvents, runCommand, signIn, snap, timelineLength, visit, workItems,
 } from './support.mjs';
 
@@ -85,6 +86,7 @@ describe('a complaint', () => {
     await snap(page, 'complaint', 'after-make-promise');
 
     await visit(page, '/my-work', 'complaint', 'my-work');
+    await awaitWorkItem(page, id, 'promise');
     const items = await workItems(page, id);
     const promise = items.find((item) => item.kind === 'promise');
     assert.ok(promise, `a promise item for ${id} in My work: ${JSON.stringify(items)}`);

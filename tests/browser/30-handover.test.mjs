@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  PATIENCE, addUser, assertNoPageProblems, ensureOwner, fileComplaint, launch, mustRun, newPage,
+  PATIENCE, addUser, assertNoPageProblems, awaitWorkItem, ensureOwner, fileComplaint, launch,
+  mustRun, newPage,
   signIn, snap, visit, workItems,
 } from './support.mjs';
 
@@ -44,6 +45,7 @@ describe('handover', () => {
     const bobPage = await newPage(browser);
     await signIn(bobPage, bob, `${scenario}-bob`);
     await visit(bobPage, '/my-work', `${scenario}-bob`, 'my-work');
+    await awaitWorkItem(bobPage, id, 'handover');
     const items = await workItems(bobPage, id);
     assert.ok(items.some((item) => item.kind === 'handover'),
       `bob's My work holds the handover: ${JSON.stringify(items)}`);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  PATIENCE, addUser, assertNoPageProblems, clockTick, ensureOwner, eventNames, fileComplaint,
+  PATIENCE, addUser, assertNoPageProblems, awaitWorkItem, clockTick, ensureOwner, eventNames,
+  fileComplaint,
   launch, localDateTime, mustRun, newPage, signIn, snap, visit, workItems,
 } from './support.mjs';
 
@@ -34,6 +35,7 @@ describe('the promise clock', () => {
     });
 
     await visit(page, '/my-work', scenario, 'my-work-before-tick');
+    await awaitWorkItem(page, id, 'promise');
     const before = (await workItems(page, id)).find((item) => item.kind === 'promise');
     assert.ok(before, 'the promise is in My work');
     assert.equal(before.overdue, false);

@@ -378,6 +378,15 @@ export async function ensureOwner(page, owner) {
 }
 
 /** The work items of `complaint` on /my-work, as plain objects. */
+/** Waits until the open My work lists an item of `kind` for `complaint`: My work reads the
+ * projection, which follows a command a moment after it commits, and the page follows it live. */
+export async function awaitWorkItem(page, complaint, kind) {
+  await page
+    .locator(`#my-work li.work-item[data-kind="${kind}"][data-complaint="${complaint}"]`)
+    .first()
+    .waitFor({ timeout: PATIENCE });
+}
+
 export async function workItems(page, complaint) {
   return page.locator(`#my-work li.work-item[data-complaint="${complaint}"]`).evaluateAll((items) =>
     items.map((li) => ({
