@@ -123,8 +123,8 @@ fn number(value: impl Into<f64>) -> FluentValue<'static> {
 }
 
 /// Messages without arguments, per language, as formatted once: a page of 500 work items asks
-/// for the same few words thousands of times, and formatting them anew each time cost more than
-/// the rest of the page. Only messages the catalogs hold are kept, so it never outgrows them.
+/// for the same few words thousands of times. Only messages the catalogs hold are kept, so it
+/// never outgrows them.
 static PLAIN: LazyLock<[RwLock<HashMap<String, String>>; 2]> = LazyLock::new(Default::default);
 
 /// The message `key` without arguments in `lang` (or English), if a catalog holds it.
