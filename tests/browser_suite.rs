@@ -8,10 +8,8 @@
 //! `CI=true` it fails. Screenshots of every page visited land in
 //! `tests/browser/screenshots/<store>/` (ignored by git).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 use obliged_storage::testing::in_ci;
 use uuid::Uuid;
@@ -21,10 +19,6 @@ use crate::support::{Backend, TestStore};
 
 /// Where Debian's chromium lives; the suite never downloads a browser.
 const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// How many times the server's `/healthz` is asked before the test gives up (each probe waits
-/// for the previous answer, up to a second each).
-const HEALTH_PROBES: u32 = 600;
 
 /// One scenario's patience, enforced by `node --test` (a hung page fails, not hangs).
 const SCENARIO_TIMEOUT_MS: u32 = 120_000;
@@ -88,7 +82,7 @@ async fn console_in_chromium(backend: Backend) {
     };
     let installation = Installation::new(&store.url);
     // `serve` migrates and creates the master key file on first start.
-    let server = Serve::start(&installation).await;
+    let server = installation.serve().await;
 
     let screenshots = suite_folder().join("screenshots").join(store_name);
     let _ = std::fs::remove_dir_all(&screenshots);
@@ -138,72 +132,4 @@ async fn console_in_chromium(backend: Backend) {
          screenshots in {}",
         screenshots.display()
     );
-}
-
-/// `obliged serve` on a free port, killed on drop. Unlike `support::server`, it reads the
-/// server's standard output to the end (the first start prints how to create the first admin
-/// after the address; a closed pipe would end the server at its next line).
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    async fn start(installation: &Installation) -> Self {
-        let mut child = installation
-            .command()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn obliged serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut serve = Serve {
-            child,
-            base: String::new(),
-        };
-        let (sender, receiver) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let first_line = lines.next().and_then(Result::ok).unwrap_or_default();
-            let _ = sender.send(first_line);
-            for line in lines.map_while(Result::ok) {
-                eprintln!("obliged serve: {line}");
-            }
-        });
-        let line = tokio::task::spawn_blocking(move || receiver.recv().unwrap_or_default())
-            .await
-            .expect("reader task");
-        serve.base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the server did not start: first line {line:?}"))
-            .to_owned();
-        serve.wait_healthy().await;
-        serve
-    }
-
-    /// Asks `/healthz` until it answers 200, a bounded number of times.
-    async fn wait_healthy(&self) {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(1))
-            .build()
-            .expect("client");
-        let mut last = String::new();
-        for _ in 0..HEALTH_PROBES {
-            match client.get(format!("{}/healthz", self.base)).send().await {
-                Ok(response) if response.status().is_success() => return,
-                Ok(response) => last = format!("HTTP {}", response.status()),
-                Err(error) => last = error.to_string(),
-            }
-        }
-        panic!("the server did not answer /healthz in {HEALTH_PROBES} probes: {last}");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
