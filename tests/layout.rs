@@ -29,7 +29,12 @@ const OURS: &[(&str, &[&str])] = &[
     ),
     (
         "adapters/console",
-        &["obliged-domain", "obliged-storage", "obliged-projections"],
+        &[
+            "obliged-domain",
+            "obliged-storage",
+            "obliged-projections",
+            "obliged-webhooks",
+        ],
     ),
     (
         "adapters/http/fuzz",

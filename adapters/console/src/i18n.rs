@@ -532,6 +532,10 @@ mod tests {
             &[
                 ("en/domain.ftl", include_str!("../locales/en/domain.ftl")),
                 ("en/pages.ftl", include_str!("../locales/en/pages.ftl")),
+                ("en/team.ftl", include_str!("../locales/en/team.ftl")),
+                ("en/audit.ftl", include_str!("../locales/en/audit.ftl")),
+                ("en/reports.ftl", include_str!("../locales/en/reports.ftl")),
+                ("en/admin.ftl", include_str!("../locales/en/admin.ftl")),
             ],
         ),
         (
@@ -539,6 +543,10 @@ mod tests {
             &[
                 ("nl/domain.ftl", include_str!("../locales/nl/domain.ftl")),
                 ("nl/pages.ftl", include_str!("../locales/nl/pages.ftl")),
+                ("nl/team.ftl", include_str!("../locales/nl/team.ftl")),
+                ("nl/audit.ftl", include_str!("../locales/nl/audit.ftl")),
+                ("nl/reports.ftl", include_str!("../locales/nl/reports.ftl")),
+                ("nl/admin.ftl", include_str!("../locales/nl/admin.ftl")),
             ],
         ),
     ];

@@ -37,7 +37,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use obliged_projections::{Projector, ReadModels};
-use obliged_storage::{Accounts, Engine, Streams};
+use obliged_storage::{Accounts, Checkpoints, Engine, Streams, Tokens};
+use obliged_webhooks::Webhooks;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
@@ -51,6 +52,12 @@ pub struct ConsoleState {
     pub read_models: ReadModels,
     pub projector: Arc<Projector>,
     pub accounts: Accounts,
+    /// API tokens (the admin pages create, list and revoke them).
+    pub tokens: Tokens,
+    /// Webhook subscriptions and their dead letters (the admin pages).
+    pub webhooks: Webhooks,
+    /// Every ledger consumer's position (projections and publishers, on the admin pages).
+    pub checkpoints: Checkpoints,
     /// The process's reader of the ledger: live pages follow it.
     pub streams: Streams,
     pub shutdown: Arc<watch::Sender<bool>>,
@@ -68,6 +75,9 @@ impl ConsoleState {
         read_models: ReadModels,
         projector: Arc<Projector>,
         accounts: Accounts,
+        tokens: Tokens,
+        webhooks: Webhooks,
+        checkpoints: Checkpoints,
         streams: Streams,
         shutdown: Arc<watch::Sender<bool>>,
         secure_cookies: bool,
@@ -78,6 +88,9 @@ impl ConsoleState {
             read_models,
             projector,
             accounts,
+            tokens,
+            webhooks,
+            checkpoints,
             streams,
             shutdown,
             throttle: Arc::new(Throttle::default()),

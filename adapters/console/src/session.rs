@@ -56,8 +56,10 @@ pub enum Can {
     Read,
     /// Run commands on complaints.
     Command,
-    /// Take a complaint over from its owner.
+    /// Take a complaint over from its owner, and see the team's queues (the Team page).
     TakeOver,
+    /// Read the accountability reports.
+    Report,
     /// Manage people (the admin pages).
     Administer,
 }
@@ -67,6 +69,7 @@ pub fn allowed(role: Role, can: Can) -> bool {
         Can::Read => matches!(role, Role::Agent | Role::Lead | Role::Auditor | Role::Admin),
         Can::Command => matches!(role, Role::Agent | Role::Lead | Role::Admin),
         Can::TakeOver => matches!(role, Role::Lead | Role::Admin),
+        Can::Report => matches!(role, Role::Lead | Role::Auditor | Role::Admin),
         Can::Administer => role == Role::Admin,
     }
 }

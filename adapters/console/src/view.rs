@@ -20,6 +20,8 @@ pub enum Section {
     MyWork,
     Complaints,
     NewComplaint,
+    Team,
+    Reports,
     Settings,
     Admin,
 }
@@ -35,6 +37,8 @@ pub struct Chrome {
     pub csrf: String,
     pub section: Section,
     pub can_command: bool,
+    pub can_lead: bool,
+    pub can_report: bool,
     pub can_administer: bool,
     /// A notice for the page (a command that succeeded).
     pub flash: Option<String>,
@@ -50,6 +54,8 @@ impl Chrome {
             csrf: staff.session.csrf.clone(),
             section,
             can_command: staff.can(Can::Command),
+            can_lead: staff.can(Can::TakeOver),
+            can_report: staff.can(Can::Report),
             can_administer: staff.can(Can::Administer),
             flash: None,
         }
@@ -64,6 +70,8 @@ impl Chrome {
             csrf: String::new(),
             section: Section::None,
             can_command: false,
+            can_lead: false,
+            can_report: false,
             can_administer: false,
             flash: None,
         }

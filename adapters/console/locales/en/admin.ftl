@@ -1,0 +1,2 @@
+## Admin: people, API tokens, webhooks, projections and publishers.
+

@@ -1,0 +1,3 @@
+## Reports: the accountability report, its chart, table, drill-down and downloads.
+
+nav-reports = Reports

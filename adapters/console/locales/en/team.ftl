@@ -1,0 +1,3 @@
+## The Team page: the team's queues and what is overdue, for leads.
+
+nav-team = Team

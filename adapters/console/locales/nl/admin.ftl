@@ -1,0 +1,2 @@
+## Beheer: personen, API-tokens, webhooks, projecties en publicatie.
+

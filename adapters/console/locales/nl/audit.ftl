@@ -1,0 +1,2 @@
+## De auditweergave van een klacht: op elk moment, verschillen, het grootboek en de verificatie.
+

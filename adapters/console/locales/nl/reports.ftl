@@ -1,0 +1,3 @@
+## Rapportages: het verantwoordingsrapport, de grafiek, tabel, onderbouwing en downloads.
+
+nav-reports = Rapportages

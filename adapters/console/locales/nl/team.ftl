@@ -1,0 +1,3 @@
+## De pagina Team: de wachtrijen van het team en wat te laat is, voor teamleiders.
+
+nav-team = Team
