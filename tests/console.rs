@@ -42,30 +42,30 @@ for_each_store!(
 );
 
 /// Every account's password in these tests (long enough for the account rules).
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// How long a test waits for something that should happen (a stream event, a stream's end).
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The console as `obliged serve` answers, on a fresh store, with a clock the test moves.
-struct Console {
-    app: App,
+pub(crate) struct Console {
+    pub(crate) app: App,
     router: Router,
-    clock: FixedClock,
+    pub(crate) clock: FixedClock,
     // Last: the store outlives the app's pools.
     store: TestStore,
 }
 
 /// An answer, with its body as text.
-struct Page {
-    status: StatusCode,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
-    body: String,
+    pub(crate) body: String,
 }
 
 /// One `Set-Cookie` of an answer: the cookie's value and its attributes as sent.
 #[derive(Debug)]
-struct SetCookie {
+pub(crate) struct SetCookie {
     name: String,
     value: String,
     attributes: Vec<String>,
@@ -74,14 +74,14 @@ struct SetCookie {
 impl SetCookie {
     /// Whether an attribute is present, compared without regard to case (`HttpOnly`,
     /// `SameSite=Strict`, `Path=/`).
-    fn has(&self, attribute: &str) -> bool {
+    pub(crate) fn has(&self, attribute: &str) -> bool {
         self.attributes
             .iter()
             .any(|sent| sent.eq_ignore_ascii_case(attribute))
     }
 
     /// The value of a `name=value` attribute.
-    fn attribute(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes.iter().find_map(|sent| {
             let (key, value) = sent.split_once('=')?;
             key.trim()
@@ -91,7 +91,7 @@ impl SetCookie {
     }
 
     /// The pair a browser sends back in `Cookie`.
-    fn pair(&self) -> String {
+    pub(crate) fn pair(&self) -> String {
         format!("{}={}", self.name, self.value)
     }
 }
@@ -115,14 +115,14 @@ fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
 }
 
 /// The text between the first `start` and the next `end` after it.
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+pub(crate) fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = text.find(start)? + start.len();
     let length = text[from..].find(end)?;
     Some(&text[from..from + length])
 }
 
 /// How often `needle` occurs in `text`.
-fn count(text: &str, needle: &str) -> usize {
+pub(crate) fn count(text: &str, needle: &str) -> usize {
     text.matches(needle).count()
 }
 
@@ -148,7 +148,7 @@ fn form_body(fields: &[(&str, &str)]) -> String {
 
 impl Page {
     #[track_caller]
-    fn assert_status(&self, status: StatusCode) {
+    pub(crate) fn assert_status(&self, status: StatusCode) {
         assert_eq!(
             self.status, status,
             "unexpected status; page:\n{}",
@@ -157,7 +157,7 @@ impl Page {
     }
 
     /// Where a redirect points.
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(header::LOCATION)
             .and_then(|value| value.to_str().ok())
@@ -165,12 +165,12 @@ impl Page {
     }
 
     #[track_caller]
-    fn assert_redirect(&self, to: &str) {
+    pub(crate) fn assert_redirect(&self, to: &str) {
         self.assert_status(StatusCode::SEE_OTHER);
         assert_eq!(self.location(), to);
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|value| value.to_str().ok())
@@ -178,7 +178,7 @@ impl Page {
     }
 
     #[track_caller]
-    fn cookie(&self, name: &str) -> SetCookie {
+    pub(crate) fn cookie(&self, name: &str) -> SetCookie {
         set_cookies(&self.headers)
             .into_iter()
             .find(|cookie| cookie.name == name)
@@ -187,12 +187,12 @@ impl Page {
 
     /// The value of the first field `name` (a hidden input's value).
     #[track_caller]
-    fn field(&self, name: &str) -> String {
+    pub(crate) fn field(&self, name: &str) -> String {
         field_in(&self.body, name)
     }
 
     /// The HTML of the form with id `id` (to its `</form>`), if the page has it.
-    fn form(&self, id: &str) -> Option<&str> {
+    pub(crate) fn form(&self, id: &str) -> Option<&str> {
         let start = self
             .body
             .find(&format!("<form class=\"command\" id=\"{id}\""))?;
@@ -201,7 +201,7 @@ impl Page {
     }
 
     /// The number of events the complaint page's timeline says it shows.
-    fn timeline_events(&self) -> usize {
+    pub(crate) fn timeline_events(&self) -> usize {
         between(&self.body, "data-events=\"", "\"")
             .and_then(|number| number.parse().ok())
             .unwrap_or_else(|| panic!("no timeline on the page:\n{}", self.body))
@@ -209,18 +209,18 @@ impl Page {
 }
 
 #[track_caller]
-fn field_in(html: &str, name: &str) -> String {
+pub(crate) fn field_in(html: &str, name: &str) -> String {
     between(html, &format!("name=\"{name}\" value=\""), "\"")
         .unwrap_or_else(|| panic!("no field {name} in:\n{html}"))
         .to_owned()
 }
 
 impl Console {
-    async fn start(backend: Backend) -> Option<Self> {
+    pub(crate) async fn start(backend: Backend) -> Option<Self> {
         Self::start_with(backend, Policy::default()).await
     }
 
-    async fn start_with(backend: Backend, policy: Policy) -> Option<Self> {
+    pub(crate) async fn start_with(backend: Backend, policy: Policy) -> Option<Self> {
         let store = TestStore::create(backend).await?;
         let clock = FixedClock::new(t0());
         let app = App::new(
@@ -239,7 +239,7 @@ impl Console {
     }
 
     /// Adds the people of a test, each with [`PASSWORD`].
-    async fn people(&self, people: &[(&str, Role)]) {
+    pub(crate) async fn people(&self, people: &[(&str, Role)]) {
         for (name, role) in people {
             self.app
                 .accounts
@@ -249,7 +249,7 @@ impl Console {
         }
     }
 
-    async fn send(&self, request: Request<Body>) -> Page {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Page {
         let response = self
             .router
             .clone()
@@ -271,7 +271,7 @@ impl Console {
         }
     }
 
-    fn request(
+    pub(crate) fn request(
         method: Method,
         path: &str,
         cookie: Option<&str>,
@@ -287,22 +287,32 @@ impl Console {
         builder
     }
 
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
+    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
         self.get_with(path, cookie, &[]).await
     }
 
-    async fn get_with(&self, path: &str, cookie: Option<&str>, headers: &[(&str, &str)]) -> Page {
+    pub(crate) async fn get_with(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let request = Self::request(Method::GET, path, cookie, headers)
             .body(Body::empty())
             .expect("request");
         self.send(request).await
     }
 
-    async fn post(&self, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Page {
         self.post_with(path, cookie, fields, &[]).await
     }
 
-    async fn post_with(
+    pub(crate) async fn post_with(
         &self,
         path: &str,
         cookie: Option<&str>,
@@ -318,7 +328,12 @@ impl Console {
 
     /// Posts the sign-in form as `name` with `password`, paired as a browser pairs it (the
     /// form's cookie and hidden field), from `address` when given.
-    async fn try_sign_in(&self, name: &str, password: &str, address: Option<SocketAddr>) -> Page {
+    pub(crate) async fn try_sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        address: Option<SocketAddr>,
+    ) -> Page {
         let form = self.get("/sign-in", None).await;
         form.assert_status(StatusCode::OK);
         let pairing = form.cookie("obliged_sign_in").pair();
@@ -338,14 +353,14 @@ impl Console {
     }
 
     /// Signs `name` in; the session cookie to send back.
-    async fn sign_in(&self, name: &str) -> String {
+    pub(crate) async fn sign_in(&self, name: &str) -> String {
         let answer = self.try_sign_in(name, PASSWORD, None).await;
         answer.assert_redirect("/my-work");
         answer.cookie("obliged_session").pair()
     }
 
     /// Files a complaint from the new-complaint form as `who` (who takes it); its id.
-    async fn file(&self, who: &str) -> String {
+    pub(crate) async fn file(&self, who: &str) -> String {
         let form = self.get("/complaints/new", Some(who)).await;
         form.assert_status(StatusCode::OK);
         let html = between(&form.body, "<form id=\"new-complaint\"", "</form>")
@@ -375,7 +390,7 @@ impl Console {
     }
 
     /// Complaint `id`'s page as `who` sees it.
-    async fn complaint(&self, who: &str, id: &str) -> Page {
+    pub(crate) async fn complaint(&self, who: &str, id: &str) -> Page {
         let page = self.get(&format!("/complaints/{id}"), Some(who)).await;
         page.assert_status(StatusCode::OK);
         page
@@ -384,7 +399,7 @@ impl Console {
     /// Posts the form `cmd-SLUG` of complaint `id`'s page as `who`, with `fields` beside the
     /// form's own csrf token and idempotency key (read from the page, as a browser sends
     /// them). The answer and the key it was posted with.
-    async fn command(
+    pub(crate) async fn command(
         &self,
         who: &str,
         id: &str,
@@ -409,13 +424,13 @@ impl Console {
     }
 
     /// Like [`command`](Self::command), insisting that it succeeds (a redirect to the page).
-    async fn ok(&self, who: &str, id: &str, slug: &str, fields: &[(&str, &str)]) {
+    pub(crate) async fn ok(&self, who: &str, id: &str, slug: &str, fields: &[(&str, &str)]) {
         let (answer, _) = self.command(who, id, slug, fields).await;
         answer.assert_redirect(&format!("/complaints/{id}?done={slug}"));
     }
 
     /// The complaint's stored history, as the engine reads it.
-    async fn history(&self, id: &str) -> Vec<String> {
+    pub(crate) async fn history(&self, id: &str) -> Vec<String> {
         self.app
             .engine
             .history(Uuid::parse_str(id).expect("id"), Disclosure::Redacted)
@@ -427,14 +442,14 @@ impl Console {
     }
 
     /// Brings the read models up with the ledger (the projector worker's job in the binary).
-    async fn project(&self) {
+    pub(crate) async fn project(&self) {
         self.app.projector.catch_up().await.expect("catch up");
     }
 }
 
 /// A promise form's fields: a callback due a day after the test's start (in the default
 /// policy's zone).
-const PROMISE: &[(&str, &str)] = &[
+pub(crate) const PROMISE: &[(&str, &str)] = &[
     ("kind", "callback"),
     ("description", "Call back with the corrected invoice"),
     ("due_at", "2026-03-03T10:00"),

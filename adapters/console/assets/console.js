@@ -63,6 +63,8 @@
     if (words === null) return;
     const now = Date.now();
     document.querySelectorAll("time.countdown[datetime]").forEach(function (element) {
+      // The auditor's view shows a past moment: its countdowns stay as of that moment.
+      if (element.closest("[data-as-of]") !== null) return;
       const due = Date.parse(element.getAttribute("datetime"));
       if (Number.isNaN(due)) return;
       const seconds = Math.trunc(due / 1000) - Math.trunc(now / 1000);

@@ -138,7 +138,7 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-fn event_view(t: &Tr, event: &RecordedEvent) -> EventView {
+pub(crate) fn event_view(t: &Tr, event: &RecordedEvent) -> EventView {
     let body = event
         .payload
         .as_object()
@@ -772,7 +772,7 @@ pub async fn load(
     Ok((complaint, view))
 }
 
-fn complaint_id(staff: &Staff, raw: &str) -> Result<Uuid, Response> {
+pub(crate) fn complaint_id(staff: &Staff, raw: &str) -> Result<Uuid, Response> {
     Uuid::parse_str(raw)
         .map_err(|_| view::error_page(staff.tr.lang, StatusCode::NOT_FOUND, "error-no-complaint"))
 }

@@ -18,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 mod assets;
+mod audit;
 mod complaint;
 mod forms;
 mod i18n;
@@ -25,6 +26,7 @@ mod lists;
 mod live;
 mod pages;
 mod session;
+mod team;
 mod view;
 
 use std::sync::Arc;
@@ -66,6 +68,8 @@ pub struct ConsoleState {
     /// Whether the session cookie is marked `Secure` (the console is reached over TLS).
     pub secure_cookies: bool,
     pub(crate) live: live::LiveSessions,
+    /// The last verification of the ledger's hash chain (the auditor's view shows it).
+    pub(crate) audit: audit::Verifications,
 }
 
 impl ConsoleState {
@@ -96,6 +100,7 @@ impl ConsoleState {
             throttle: Arc::new(Throttle::default()),
             secure_cookies,
             live,
+            audit: audit::Verifications::default(),
         }
     }
 
@@ -124,10 +129,13 @@ pub fn router(state: ConsoleState, api: Router) -> Router {
             get(complaint::new_form).post(complaint::file),
         )
         .route("/complaints/{id}", get(complaint::page))
+        .route("/complaints/{id}/audit", get(audit::page))
+        .route("/audit/verify", post(audit::verify))
         .route(
             "/complaints/{id}/commands/{command}",
             post(complaint::command),
         )
+        .route("/team", get(team::page))
         .route("/settings", get(pages::settings).post(pages::save_settings))
         .route("/admin", get(pages::admin))
         .layer(middleware::from_fn(page_deadline));

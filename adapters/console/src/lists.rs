@@ -33,7 +33,7 @@ pub struct WorkView {
     pub link: String,
 }
 
-fn work_view(t: &Tr, line: WorkLine, now: Timestamp) -> WorkView {
+pub(crate) fn work_view(t: &Tr, line: WorkLine, now: Timestamp) -> WorkView {
     let item = line.item;
     let about = [
         line.category.map(|category| category.to_string()),
@@ -393,7 +393,7 @@ pub async fn complaints(
 }
 
 /// Percent-encodes a query value.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut encoded = String::new();
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {

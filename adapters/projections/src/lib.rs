@@ -14,7 +14,7 @@ mod reports;
 
 pub use projector::{from_micros, micros, ProjectionError, Projector, COMPLAINTS_PROJECTOR};
 pub use read_models::{
-    ComplaintFilter, ComplaintListItem, DuePromise, DueRungRow, OwnerCounters, QueueItem,
-    ReadModels, WorkLine, FLAGS,
+    ComplaintFilter, ComplaintListItem, DuePromise, DueRungRow, OverdueLine, OwnerCounters,
+    QueueItem, ReadModels, TeamLoad, WorkLine, FLAGS,
 };
 pub use reports::{accountability_report, ReportError, REPORT_PAGE};

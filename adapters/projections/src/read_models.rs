@@ -1,6 +1,9 @@
 //! Queries over the read models the projector maintains: the complaint list with its filters,
-//! an owner's work queue, the owner counters, the promises due by a moment, and the ladder rungs
-//! due by a moment (the promise clock's due scan).
+//! an owner's work queue, everyone's load and breaches (a lead's view), the owner counters, the
+//! promises due by a moment, and the ladder rungs due by a moment (the promise clock's due
+//! scan).
+
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -108,6 +111,30 @@ pub struct DuePromise {
     pub due_at: Timestamp,
     pub status: String,
 }
+
+/// One person's (or team's) items of one kind, for a lead's overview: how many are open, how
+/// many overdue, and since when the oldest one is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamLoad {
+    pub person: String,
+    pub kind: String,
+    pub open: i64,
+    pub overdue: i64,
+    pub oldest_overdue: Option<Timestamp>,
+}
+
+/// An overdue item of anyone on the team, with the complaint's owner (who a lead takes over
+/// from).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverdueLine {
+    pub person: String,
+    pub line: WorkLine,
+    pub complaint_owner: Option<String>,
+}
+
+/// The kinds a lead oversees: everything owed with a due time (a handover offer waits for its
+/// receiver and is not late).
+const TEAM_KINDS: &str = "('promise', 'follow-up', 'obligation', 'deadline', 'triage')";
 
 /// The next rung of a running ladder, due by the moment asked about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -337,6 +364,114 @@ impl ReadModels {
                     }
                 },
             )
+            .collect())
+    }
+
+    /// Everyone's open items per kind, the people with the oldest breach first.
+    pub async fn team_load(&self, now: Timestamp) -> Result<Vec<TeamLoad>, sqlx::Error> {
+        let now = micros(now);
+        let sql = format!(
+            "SELECT owner, kind, count(*), \
+             CAST(SUM(CASE WHEN due_at < $1 THEN 1 ELSE 0 END) AS bigint), \
+             MIN(CASE WHEN due_at < $1 THEN due_at END) \
+             FROM rm_work_items WHERE kind IN {TEAM_KINDS} GROUP BY owner, kind"
+        );
+        let rows = fetch_all!(
+            &self.database,
+            &sql,
+            vec![Arg::Int(now)],
+            (String, String, i64, i64, Option<i64>)
+        )?;
+        let mut load: Vec<TeamLoad> = rows
+            .into_iter()
+            .map(|(person, kind, open, overdue, oldest)| TeamLoad {
+                person,
+                kind,
+                open,
+                overdue,
+                oldest_overdue: oldest.map(from_micros),
+            })
+            .collect();
+        // The person's oldest breach of any kind orders the people; then the person, the kind.
+        let mut oldest: HashMap<String, i64> = HashMap::new();
+        for row in &load {
+            if let Some(at) = row.oldest_overdue {
+                let entry = oldest.entry(row.person.clone()).or_insert(i64::MAX);
+                *entry = (*entry).min(micros(at));
+            }
+        }
+        load.sort_by(|a, b| {
+            let key = |row: &TeamLoad| oldest.get(&row.person).copied().unwrap_or(i64::MAX);
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.person.cmp(&b.person))
+                .then_with(|| a.kind.cmp(&b.kind))
+        });
+        Ok(load)
+    }
+
+    /// Overdue items of anyone (or of `person`, of `kind`), the oldest breach first.
+    pub async fn team_overdue(
+        &self,
+        now: Timestamp,
+        person: Option<&str>,
+        kind: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OverdueLine>, sqlx::Error> {
+        let mut sql = format!(
+            "SELECT w.owner, w.complaint_id, w.kind, w.item_id, w.due_at, p.status, c.category, \
+             c.customer_reference, c.status, c.owner FROM rm_work_items w \
+             LEFT JOIN rm_open_promises p ON w.kind = 'promise' \
+             AND p.complaint_id = w.complaint_id AND p.promise_id = w.item_id \
+             LEFT JOIN rm_complaints c ON c.complaint_id = w.complaint_id \
+             WHERE w.kind IN {TEAM_KINDS} AND w.due_at < $1"
+        );
+        let mut args = vec![Arg::Int(micros(now))];
+        if let Some(person) = person {
+            args.push(Arg::Text(person.to_owned()));
+            sql.push_str(&format!(" AND w.owner = ${}", args.len()));
+        }
+        if let Some(kind) = kind {
+            args.push(Arg::Text(kind.to_owned()));
+            sql.push_str(&format!(" AND w.kind = ${}", args.len()));
+        }
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(
+            " ORDER BY w.due_at, w.owner, w.complaint_id, w.kind, w.item_id LIMIT ${}",
+            args.len()
+        ));
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows = fetch_all!(&self.database, &sql, args, Row)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OverdueLine {
+                person: row.0,
+                line: WorkLine {
+                    item: QueueItem {
+                        complaint_id: row.1,
+                        kind: row.2,
+                        item_id: row.3,
+                        due_at: from_micros(row.4),
+                        overdue: true,
+                    },
+                    promise_status: row.5,
+                    category: row.6,
+                    customer_reference: row.7,
+                    complaint_status: row.8,
+                },
+                complaint_owner: row.9,
+            })
             .collect())
     }
 

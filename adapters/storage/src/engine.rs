@@ -409,6 +409,31 @@ impl Engine {
         Ok(complaint)
     }
 
+    /// The complaint as it stood after each of `sequences` (in the order given), from one read
+    /// of its events: what an auditor steps through and compares. A sequence beyond the last
+    /// event gives the current state; 0 gives the complaint before it was filed.
+    pub async fn complaint_after(
+        &self,
+        complaint_id: Uuid,
+        sequences: &[u64],
+    ) -> Result<Vec<Complaint>, EngineError> {
+        let history = self.load(complaint_id).await?;
+        let mut order: Vec<usize> = (0..sequences.len()).collect();
+        order.sort_by_key(|&index| sequences[index]);
+        let mut states = vec![Complaint::default(); sequences.len()];
+        let mut complaint = Complaint::default();
+        let mut events = history.into_iter().peekable();
+        for index in order {
+            while let Some(envelope) =
+                events.next_if(|envelope| envelope.sequence as u64 <= sequences[index])
+            {
+                complaint.apply(envelope.payload);
+            }
+            states[index] = complaint.clone();
+        }
+        Ok(states)
+    }
+
     /// Every event of a complaint in order, with metadata, personal data opened or redacted.
     pub async fn history(
         &self,

@@ -452,6 +452,26 @@ impl Ledger {
         Ok(position.map(|position| position as u64))
     }
 
+    /// The ledger entries of one complaint's events, in sequence order: `(sequence, position,
+    /// hash)`. Events not yet sequenced have no entry.
+    pub async fn entries_of(
+        &self,
+        complaint_id: &str,
+    ) -> Result<Vec<(u64, u64, String)>, LedgerError> {
+        const QUERY: &str = "SELECT sequence, position, hash FROM ledger \
+             WHERE aggregate_type = 'Complaint' AND aggregate_id = $1 ORDER BY sequence";
+        let rows: Vec<(i64, i64, String)> = with_pool!(&self.database, pool => {
+            sqlx::query_as(QUERY)
+                .bind(complaint_id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(sequence, position, hash)| (sequence as u64, position as u64, hash))
+            .collect())
+    }
+
     /// Up to `limit` entries after position `after`, in order, with their events' stored bytes.
     pub async fn entries_after(
         &self,
