@@ -48,19 +48,19 @@ const PASSWORD: &str = "correct horse battery staple";
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The console as `obliged serve` answers, on a fresh store, with a clock the test moves.
-struct Console {
-    app: App,
+pub(crate) struct Console {
+    pub(crate) app: App,
     router: Router,
-    clock: FixedClock,
+    pub(crate) clock: FixedClock,
     // Last: the store outlives the app's pools.
     store: TestStore,
 }
 
 /// An answer, with its body as text.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 /// One `Set-Cookie` of an answer: the cookie's value and its attributes as sent.
@@ -115,7 +115,7 @@ fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
 }
 
 /// The text between the first `start` and the next `end` after it.
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+pub(crate) fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = text.find(start)? + start.len();
     let length = text[from..].find(end)?;
     Some(&text[from..from + length])
@@ -148,7 +148,7 @@ fn form_body(fields: &[(&str, &str)]) -> String {
 
 impl Page {
     #[track_caller]
-    fn assert_status(&self, status: StatusCode) {
+    pub(crate) fn assert_status(&self, status: StatusCode) {
         assert_eq!(
             self.status, status,
             "unexpected status; page:\n{}",
@@ -170,7 +170,7 @@ impl Page {
         assert_eq!(self.location(), to);
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|value| value.to_str().ok())
@@ -192,7 +192,7 @@ impl Page {
     }
 
     /// The HTML of the form with id `id` (to its `</form>`), if the page has it.
-    fn form(&self, id: &str) -> Option<&str> {
+    pub(crate) fn form(&self, id: &str) -> Option<&str> {
         let start = self
             .body
             .find(&format!("<form class=\"command\" id=\"{id}\""))?;
@@ -220,7 +220,7 @@ impl Console {
         Self::start_with(backend, Policy::default()).await
     }
 
-    async fn start_with(backend: Backend, policy: Policy) -> Option<Self> {
+    pub(crate) async fn start_with(backend: Backend, policy: Policy) -> Option<Self> {
         let store = TestStore::create(backend).await?;
         let clock = FixedClock::new(t0());
         let app = App::new(
@@ -239,7 +239,7 @@ impl Console {
     }
 
     /// Adds the people of a test, each with [`PASSWORD`].
-    async fn people(&self, people: &[(&str, Role)]) {
+    pub(crate) async fn people(&self, people: &[(&str, Role)]) {
         for (name, role) in people {
             self.app
                 .accounts
@@ -287,11 +287,16 @@ impl Console {
         builder
     }
 
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
+    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
         self.get_with(path, cookie, &[]).await
     }
 
-    async fn get_with(&self, path: &str, cookie: Option<&str>, headers: &[(&str, &str)]) -> Page {
+    pub(crate) async fn get_with(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let request = Self::request(Method::GET, path, cookie, headers)
             .body(Body::empty())
             .expect("request");
@@ -338,14 +343,14 @@ impl Console {
     }
 
     /// Signs `name` in; the session cookie to send back.
-    async fn sign_in(&self, name: &str) -> String {
+    pub(crate) async fn sign_in(&self, name: &str) -> String {
         let answer = self.try_sign_in(name, PASSWORD, None).await;
         answer.assert_redirect("/my-work");
         answer.cookie("obliged_session").pair()
     }
 
     /// Files a complaint from the new-complaint form as `who` (who takes it); its id.
-    async fn file(&self, who: &str) -> String {
+    pub(crate) async fn file(&self, who: &str) -> String {
         let form = self.get("/complaints/new", Some(who)).await;
         form.assert_status(StatusCode::OK);
         let html = between(&form.body, "<form id=\"new-complaint\"", "</form>")
@@ -375,7 +380,7 @@ impl Console {
     }
 
     /// Complaint `id`'s page as `who` sees it.
-    async fn complaint(&self, who: &str, id: &str) -> Page {
+    pub(crate) async fn complaint(&self, who: &str, id: &str) -> Page {
         let page = self.get(&format!("/complaints/{id}"), Some(who)).await;
         page.assert_status(StatusCode::OK);
         page
@@ -409,7 +414,7 @@ impl Console {
     }
 
     /// Like [`command`](Self::command), insisting that it succeeds (a redirect to the page).
-    async fn ok(&self, who: &str, id: &str, slug: &str, fields: &[(&str, &str)]) {
+    pub(crate) async fn ok(&self, who: &str, id: &str, slug: &str, fields: &[(&str, &str)]) {
         let (answer, _) = self.command(who, id, slug, fields).await;
         answer.assert_redirect(&format!("/complaints/{id}?done={slug}"));
     }
