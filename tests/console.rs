@@ -59,7 +59,7 @@ pub(crate) struct Console {
 /// An answer, with its body as text.
 pub(crate) struct Page {
     pub(crate) status: StatusCode,
-    headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     pub(crate) body: String,
 }
 

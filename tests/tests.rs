@@ -29,7 +29,10 @@ mod read_models;
 mod webhooks;
 // The web console over HTTP: sign-in, sessions, CSRF, roles, refusals, live pages, languages.
 mod console;
+// The console's Team page and auditor's view: overdue items, take-over, as-of views, the chain.
 mod console_oversight;
+// The console's Reports: the table against the API, drill-down to evidence, downloads.
+mod console_reports;
 // The web console in Debian's chromium, driven by the Node suite in tests/browser.
 mod browser_suite;
 // The OpenAPI document: every route documented and routed, and what it says of the answers.

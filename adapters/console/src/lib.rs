@@ -25,6 +25,7 @@ mod i18n;
 mod lists;
 mod live;
 mod pages;
+mod reports;
 mod session;
 mod team;
 mod view;
@@ -138,6 +139,10 @@ pub fn router(state: ConsoleState, api: Router) -> Router {
         .route("/team", get(team::page))
         .route("/settings", get(pages::settings).post(pages::save_settings))
         .route("/admin", get(pages::admin))
+        .route("/reports", get(reports::page))
+        .route("/reports/evidence", get(reports::evidence))
+        .route("/reports/accountability.csv", get(reports::csv))
+        .route("/reports/accountability.svg", get(reports::svg))
         .layer(middleware::from_fn(page_deadline));
     let streams = Router::new()
         .route("/my-work/live", get(live::my_work))

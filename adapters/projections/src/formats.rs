@@ -288,10 +288,60 @@ fn chart_lines(report: &AccountabilityReport, series: Dimension) -> Vec<Series> 
     lines
 }
 
+/// The words of a chart, in the reader's language, and how it sits on a page.
+pub struct ChartText<'a> {
+    /// The chart's title (its `<title>` and its heading).
+    pub title: String,
+    /// The y axis: the kept-on-time rate.
+    pub y_axis: String,
+    /// The x axis: the periods.
+    pub x_axis: String,
+    /// The legend's heading: what a line stands for (owner or team).
+    pub legend: String,
+    /// Shown instead of lines when there is nothing to draw.
+    pub empty: String,
+    /// After a legend entry whose line has no point.
+    pub no_verdicts: String,
+    /// A point's tooltip from its line, period, numerator and denominator.
+    pub point: &'a dyn Fn(&str, &str, u64, u64) -> String,
+    /// For a chart inside an HTML page, `(id, described_by)`: no XML declaration, and the root
+    /// is an image named by its title (`{id}-title`) and described by the element
+    /// `described_by` (the table of the same figures).
+    pub inline: Option<(&'a str, &'a str)>,
+}
+
 /// The report as an SVG line chart of the kept-on-time rate per owner (or per team, when the
 /// report is grouped by team) in each period. A period where a line has no promise with a
 /// verdict is a gap; a line with none at all is listed in the legend only.
 pub fn svg(report: &AccountabilityReport) -> String {
+    let series = chart_series(&report.params);
+    let point = |name: &str, period: &str, numerator: u64, denominator: u64| {
+        format!(
+            "{name} in {period}: {numerator} of {denominator} kept on time ({:.0}%)",
+            numerator as f64 / denominator as f64 * 100.0
+        )
+    };
+    chart(
+        report,
+        &ChartText {
+            title: format!(
+                "Kept-on-time rate per {series}, {} to {}",
+                report.params.from(),
+                report.params.to()
+            ),
+            y_axis: "kept on time (of promises with a verdict)".to_owned(),
+            x_axis: format!("{} ({})", Dimension::Period, report.params.period()),
+            legend: series.to_string(),
+            empty: "no promises or complaints in this range".to_owned(),
+            no_verdicts: " (no verdicts)".to_owned(),
+            point: &point,
+            inline: None,
+        },
+    )
+}
+
+/// The chart of [`svg`] with the words of `text`.
+pub fn chart(report: &AccountabilityReport, text: &ChartText<'_>) -> String {
     let series = chart_series(&report.params);
     let lines = chart_lines(report, series);
     let periods = &report.periods;
@@ -310,17 +360,26 @@ pub fn svg(report: &AccountabilityReport) -> String {
     let y_of = |rate: f64| top + plot_height * (1.0 - rate);
 
     let mut out = String::new();
-    let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let (labelled, title_id) = match text.inline {
+        None => {
+            let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+            (String::new(), String::new())
+        }
+        Some((id, described_by)) => (
+            format!(
+                r#" id="{0}" role="img" aria-labelledby="{0}-title" aria-describedby="{1}""#,
+                xml(id),
+                xml(described_by)
+            ),
+            format!(r#" id="{}-title""#, xml(id)),
+        ),
+    };
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg"{labelled} width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
     );
-    let title = format!(
-        "Kept-on-time rate per {series}, {} to {}",
-        report.params.from(),
-        report.params.to()
-    );
-    let _ = writeln!(out, "<title>{}</title>", xml(&title));
+    let title = &text.title;
+    let _ = writeln!(out, "<title{title_id}>{}</title>", xml(title));
     let _ = writeln!(
         out,
         r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
@@ -328,7 +387,7 @@ pub fn svg(report: &AccountabilityReport) -> String {
     let _ = writeln!(
         out,
         r#"<text x="{left}" y="30" font-size="16" font-weight="bold">{}</text>"#,
-        xml(&title)
+        xml(title)
     );
 
     // The y axis: 0 % to 100 %, a grid line every quarter.
@@ -361,8 +420,9 @@ pub fn svg(report: &AccountabilityReport) -> String {
     );
     let _ = writeln!(
         out,
-        r#"<text x="20" y="{0}" text-anchor="middle" transform="rotate(-90 20 {0})">kept on time (of promises with a verdict)</text>"#,
-        top + plot_height / 2.0
+        r#"<text x="20" y="{0}" text-anchor="middle" transform="rotate(-90 20 {0})">{1}</text>"#,
+        top + plot_height / 2.0,
+        xml(&text.y_axis)
     );
 
     // The x axis: one tick per period.
@@ -393,19 +453,19 @@ pub fn svg(report: &AccountabilityReport) -> String {
     }
     let _ = writeln!(
         out,
-        r#"<text x="{}" y="{}" text-anchor="middle">{} ({})</text>"#,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
         left + plot_width / 2.0,
         top + plot_height + 70.0,
-        Dimension::Period,
-        report.params.period()
+        xml(&text.x_axis)
     );
 
     if lines.is_empty() {
         let _ = writeln!(
             out,
-            r#"<text x="{}" y="{}" text-anchor="middle">no promises or complaints in this range</text>"#,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
             left + plot_width / 2.0,
-            top + plot_height / 2.0
+            top + plot_height / 2.0,
+            xml(&text.empty)
         );
     }
 
@@ -445,11 +505,11 @@ pub fn svg(report: &AccountabilityReport) -> String {
                     r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{colour}"><title>{}</title></circle>"#,
                     x_of(slot),
                     y_of(rate),
-                    xml(&format!(
-                        "{} in {}: {numerator} of {denominator} kept on time ({:.0}%)",
-                        line.name,
-                        periods[slot],
-                        rate * 100.0
+                    xml(&(text.point)(
+                        &line.name,
+                        &periods[slot],
+                        *numerator,
+                        *denominator
                     ))
                 );
             }
@@ -460,8 +520,9 @@ pub fn svg(report: &AccountabilityReport) -> String {
     // The legend.
     let _ = writeln!(
         out,
-        r#"<text x="{legend_x}" y="{}" font-weight="bold">{series}</text>"#,
-        top - 10.0
+        r#"<text x="{legend_x}" y="{}" font-weight="bold">{}</text>"#,
+        top - 10.0,
+        xml(&text.legend)
     );
     for (index, line) in lines.iter().enumerate() {
         let colour = PALETTE[index % PALETTE.len()];
@@ -471,16 +532,17 @@ pub fn svg(report: &AccountabilityReport) -> String {
             r#"<rect x="{legend_x}" y="{y}" width="14" height="4" fill="{colour}"/>"#
         );
         let note = if line.points.iter().all(Option::is_none) {
-            " (no verdicts)"
+            text.no_verdicts.as_str()
         } else {
             ""
         };
         let _ = writeln!(
             out,
-            r#"<text x="{}" y="{}">{}{note}</text>"#,
+            r#"<text x="{}" y="{}">{}{}</text>"#,
             legend_x + 20.0,
             y + 6.0,
-            xml(&line.name)
+            xml(&line.name),
+            xml(note)
         );
     }
     out.push_str("</svg>\n");
