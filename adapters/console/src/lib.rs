@@ -17,6 +17,7 @@
 // does; a response is large, and boxing it on every refusal would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod admin;
 mod assets;
 mod complaint;
 mod forms;
@@ -129,11 +130,12 @@ pub fn router(state: ConsoleState, api: Router) -> Router {
             post(complaint::command),
         )
         .route("/settings", get(pages::settings).post(pages::save_settings))
-        .route("/admin", get(pages::admin))
+        .merge(admin::pages())
         .layer(middleware::from_fn(page_deadline));
     let streams = Router::new()
         .route("/my-work/live", get(live::my_work))
-        .route("/complaints/{id}/live", get(live::complaint));
+        .route("/complaints/{id}/live", get(live::complaint))
+        .merge(admin::streams());
     let api_fallback = api.clone();
     Router::new()
         .merge(pages)
