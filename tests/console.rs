@@ -42,30 +42,30 @@ for_each_store!(
 );
 
 /// Every account's password in these tests (long enough for the account rules).
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// How long a test waits for something that should happen (a stream event, a stream's end).
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The console as `obliged serve` answers, on a fresh store, with a clock the test moves.
-struct Console {
-    app: App,
-    router: Router,
+pub(crate) struct Console {
+    pub(crate) app: App,
+    pub(crate) router: Router,
     clock: FixedClock,
     // Last: the store outlives the app's pools.
-    store: TestStore,
+    pub(crate) store: TestStore,
 }
 
 /// An answer, with its body as text.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 /// One `Set-Cookie` of an answer: the cookie's value and its attributes as sent.
 #[derive(Debug)]
-struct SetCookie {
+pub(crate) struct SetCookie {
     name: String,
     value: String,
     attributes: Vec<String>,
@@ -91,7 +91,7 @@ impl SetCookie {
     }
 
     /// The pair a browser sends back in `Cookie`.
-    fn pair(&self) -> String {
+    pub(crate) fn pair(&self) -> String {
         format!("{}={}", self.name, self.value)
     }
 }
@@ -115,7 +115,7 @@ fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
 }
 
 /// The text between the first `start` and the next `end` after it.
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+pub(crate) fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = text.find(start)? + start.len();
     let length = text[from..].find(end)?;
     Some(&text[from..from + length])
@@ -148,7 +148,7 @@ fn form_body(fields: &[(&str, &str)]) -> String {
 
 impl Page {
     #[track_caller]
-    fn assert_status(&self, status: StatusCode) {
+    pub(crate) fn assert_status(&self, status: StatusCode) {
         assert_eq!(
             self.status, status,
             "unexpected status; page:\n{}",
@@ -157,7 +157,7 @@ impl Page {
     }
 
     /// Where a redirect points.
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(header::LOCATION)
             .and_then(|value| value.to_str().ok())
@@ -165,12 +165,12 @@ impl Page {
     }
 
     #[track_caller]
-    fn assert_redirect(&self, to: &str) {
+    pub(crate) fn assert_redirect(&self, to: &str) {
         self.assert_status(StatusCode::SEE_OTHER);
         assert_eq!(self.location(), to);
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|value| value.to_str().ok())
@@ -178,7 +178,7 @@ impl Page {
     }
 
     #[track_caller]
-    fn cookie(&self, name: &str) -> SetCookie {
+    pub(crate) fn cookie(&self, name: &str) -> SetCookie {
         set_cookies(&self.headers)
             .into_iter()
             .find(|cookie| cookie.name == name)
@@ -187,7 +187,7 @@ impl Page {
 
     /// The value of the first field `name` (a hidden input's value).
     #[track_caller]
-    fn field(&self, name: &str) -> String {
+    pub(crate) fn field(&self, name: &str) -> String {
         field_in(&self.body, name)
     }
 
@@ -209,14 +209,14 @@ impl Page {
 }
 
 #[track_caller]
-fn field_in(html: &str, name: &str) -> String {
+pub(crate) fn field_in(html: &str, name: &str) -> String {
     between(html, &format!("name=\"{name}\" value=\""), "\"")
         .unwrap_or_else(|| panic!("no field {name} in:\n{html}"))
         .to_owned()
 }
 
 impl Console {
-    async fn start(backend: Backend) -> Option<Self> {
+    pub(crate) async fn start(backend: Backend) -> Option<Self> {
         Self::start_with(backend, Policy::default()).await
     }
 
@@ -239,7 +239,7 @@ impl Console {
     }
 
     /// Adds the people of a test, each with [`PASSWORD`].
-    async fn people(&self, people: &[(&str, Role)]) {
+    pub(crate) async fn people(&self, people: &[(&str, Role)]) {
         for (name, role) in people {
             self.app
                 .accounts
@@ -249,7 +249,7 @@ impl Console {
         }
     }
 
-    async fn send(&self, request: Request<Body>) -> Page {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Page {
         let response = self
             .router
             .clone()
@@ -287,7 +287,7 @@ impl Console {
         builder
     }
 
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
+    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
         self.get_with(path, cookie, &[]).await
     }
 
@@ -298,7 +298,12 @@ impl Console {
         self.send(request).await
     }
 
-    async fn post(&self, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Page {
         self.post_with(path, cookie, fields, &[]).await
     }
 
@@ -318,7 +323,12 @@ impl Console {
 
     /// Posts the sign-in form as `name` with `password`, paired as a browser pairs it (the
     /// form's cookie and hidden field), from `address` when given.
-    async fn try_sign_in(&self, name: &str, password: &str, address: Option<SocketAddr>) -> Page {
+    pub(crate) async fn try_sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        address: Option<SocketAddr>,
+    ) -> Page {
         let form = self.get("/sign-in", None).await;
         form.assert_status(StatusCode::OK);
         let pairing = form.cookie("obliged_sign_in").pair();
@@ -338,7 +348,7 @@ impl Console {
     }
 
     /// Signs `name` in; the session cookie to send back.
-    async fn sign_in(&self, name: &str) -> String {
+    pub(crate) async fn sign_in(&self, name: &str) -> String {
         let answer = self.try_sign_in(name, PASSWORD, None).await;
         answer.assert_redirect("/my-work");
         answer.cookie("obliged_session").pair()

@@ -29,6 +29,8 @@ mod read_models;
 mod webhooks;
 // The web console over HTTP: sign-in, sessions, CSRF, roles, refusals, live pages, languages.
 mod console;
+// The console's admin pages: people, API tokens, webhooks, projections.
+mod console_admin;
 // The web console in Debian's chromium, driven by the Node suite in tests/browser.
 mod browser_suite;
 // The OpenAPI document: every route documented and routed, and what it says of the answers.
