@@ -33,6 +33,8 @@ mod console;
 mod console_oversight;
 // The console's Reports: the table against the API, drill-down to evidence, downloads.
 mod console_reports;
+// The console's admin pages: people, API tokens, webhooks, projections.
+mod console_admin;
 // The web console in Debian's chromium, driven by the Node suite in tests/browser.
 mod browser_suite;
 // The OpenAPI document: every route documented and routed, and what it says of the answers.

@@ -17,6 +17,7 @@
 // does; a response is large, and boxing it on every refusal would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod admin;
 mod assets;
 mod audit;
 mod complaint;
@@ -138,15 +139,16 @@ pub fn router(state: ConsoleState, api: Router) -> Router {
         )
         .route("/team", get(team::page))
         .route("/settings", get(pages::settings).post(pages::save_settings))
-        .route("/admin", get(pages::admin))
         .route("/reports", get(reports::page))
         .route("/reports/evidence", get(reports::evidence))
         .route("/reports/accountability.csv", get(reports::csv))
         .route("/reports/accountability.svg", get(reports::svg))
+        .merge(admin::pages())
         .layer(middleware::from_fn(page_deadline));
     let streams = Router::new()
         .route("/my-work/live", get(live::my_work))
-        .route("/complaints/{id}/live", get(live::complaint));
+        .route("/complaints/{id}/live", get(live::complaint))
+        .merge(admin::streams());
     let api_fallback = api.clone();
     Router::new()
         .merge(pages)

@@ -72,7 +72,7 @@ impl LiveSessions {
         }))
     }
 
-    fn open(&self, session: &str) -> LiveTicket {
+    pub(crate) fn open(&self, session: &str) -> LiveTicket {
         *self
             .0
             .open
@@ -89,7 +89,7 @@ impl LiveSessions {
         }
     }
 
-    fn ended(&self) -> watch::Receiver<Arc<HashSet<String>>> {
+    pub(crate) fn ended(&self) -> watch::Receiver<Arc<HashSet<String>>> {
         self.0.ended.subscribe()
     }
 }

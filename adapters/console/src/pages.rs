@@ -1,4 +1,4 @@
-//! Signing in and out, the person's settings, and the admin's list of people.
+//! Signing in and out, and the person's settings.
 
 use std::collections::HashMap;
 
@@ -6,10 +6,10 @@ use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use obliged_storage::{constant_time_eq, Account, LANGUAGES};
+use obliged_storage::{constant_time_eq, LANGUAGES};
 
 use crate::i18n::Tr;
-use crate::session::{self, Can, Staff};
+use crate::session::{self, Staff};
 use crate::view::{self, Chrome, Section};
 use crate::ConsoleState;
 
@@ -251,54 +251,4 @@ pub async fn save_settings(
         staff.tr.zone().clone(),
     );
     settings_page(&staff, true)
-}
-
-#[derive(Template)]
-#[template(path = "admin.html")]
-struct AdminPage {
-    t: Tr,
-    c: Chrome,
-    people: Vec<Person>,
-}
-
-struct Person {
-    name: String,
-    role: String,
-    created: String,
-    disabled: bool,
-}
-
-fn person(t: &Tr, account: Account) -> Person {
-    Person {
-        name: account.name.as_str().to_owned(),
-        role: t.value("role", account.role.as_str()),
-        created: account
-            .created_at
-            .parse::<jiff::Timestamp>()
-            .map(|at| t.datetime(at))
-            .unwrap_or(account.created_at),
-        disabled: account.disabled_at.is_some(),
-    }
-}
-
-/// The people who may sign in (admins only; managing them is part of the admin pages).
-pub async fn admin(State(state): State<ConsoleState>, staff: Staff) -> Response {
-    if let Err(refused) = staff.require(Can::Administer) {
-        return refused;
-    }
-    let accounts = match state.accounts.list().await {
-        Ok(accounts) => accounts,
-        Err(error) => {
-            tracing::warn!(%error, "listing console accounts");
-            return view::error_page(
-                staff.tr.lang,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error-unavailable",
-            );
-        }
-    };
-    let t = staff.tr.clone();
-    let people = accounts.into_iter().map(|a| person(&t, a)).collect();
-    let c = Chrome::signed_in(&staff, Section::Admin, t.t("admin-title"));
-    view::render(StatusCode::OK, &AdminPage { t, c, people })
 }

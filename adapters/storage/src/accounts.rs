@@ -4,8 +4,9 @@
 //! passes) on the blocking pool, since a hash takes tens of milliseconds of CPU. Sessions live
 //! in the database, not in the process: the cookie carries a random secret, the table holds its
 //! SHA-256, and every request looks the session up together with its account. Ending a session
-//! (sign-out), disabling an account or resetting its password deletes rows, so the next request
-//! of that person, on any instance, finds nothing. A session expires after `idle` without a
+//! (sign-out), disabling an account, resetting its password or changing its role deletes rows,
+//! so the next request of that person, on any instance, finds nothing. Once a store has an
+//! enabled admin it keeps one: disabling or demoting the last is refused. A session expires after `idle` without a
 //! request and after `absolute` whatever happens.
 //!
 //! Sessions are written here rather than through a session crate (tower-sessions and its sqlx
@@ -47,6 +48,8 @@ pub enum AccountError {
     NotFound(String),
     #[error("the {0} role has no console account; use an API token")]
     NoConsoleRole(Role),
+    #[error("{0} is the last enabled admin; make someone else an admin first")]
+    LastAdmin(String),
     #[error(
         "the password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} bytes long \
          (at least {MIN_PASSWORD_CHARS} characters)"
@@ -326,26 +329,92 @@ impl Accounts {
         Ok(count > 0)
     }
 
-    /// Disables the account and ends its sessions at once.
+    /// Disables the account and ends its sessions at once. The last enabled admin is not
+    /// disabled ([`AccountError::LastAdmin`]).
     pub async fn disable(&self, name: &str) -> Result<Account, AccountError> {
         let account = self.find(name).await?;
         let now = self.clock.now().to_string();
-        with_pool!(&self.database, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
-            )
-            .bind(&now)
-            .bind(account.id.to_string())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM console_sessions WHERE account_id = $1")
-                .bind(account.id.to_string())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        });
+        self.change_keeping_an_admin(
+            &account,
+            "UPDATE accounts SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL",
+            &now,
+        )
+        .await?;
         self.find(name).await
+    }
+
+    /// Gives the account another role and ends its sessions, so that nothing it had open
+    /// (a page, a live stream) goes on under the old role. The last enabled admin keeps the
+    /// role ([`AccountError::LastAdmin`]); integrations have no console account. Giving the
+    /// role it has changes nothing and ends nothing.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<Account, AccountError> {
+        if role == Role::Integration {
+            return Err(AccountError::NoConsoleRole(role));
+        }
+        let account = self.find(name).await?;
+        if account.role == role {
+            return Ok(account);
+        }
+        self.change_keeping_an_admin(
+            &account,
+            "UPDATE accounts SET role = $2 WHERE id = $1",
+            role.as_str(),
+        )
+        .await?;
+        self.find(name).await
+    }
+
+    /// Runs `update` (`$1` the account's id, `$2` `value`) and ends the account's sessions, in
+    /// one transaction, unless it leaves no enabled admin where there was one. Such
+    /// changes wait for each other (SQLite's immediate transaction takes the one write lock;
+    /// PostgreSQL takes an advisory lock), so two admins demoting each other at once cannot
+    /// both succeed.
+    async fn change_keeping_an_admin(
+        &self,
+        account: &Account,
+        update: &str,
+        value: &str,
+    ) -> Result<(), AccountError> {
+        const ENABLED_ADMINS: &str =
+            "SELECT COUNT(*) FROM accounts WHERE role = 'admin' AND disabled_at IS NULL";
+        macro_rules! change {
+            ($tx:ident) => {{
+                let before: i64 = sqlx::query_scalar(ENABLED_ADMINS)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                sqlx::query(update)
+                    .bind(account.id.to_string())
+                    .bind(value)
+                    .execute(&mut *$tx)
+                    .await?;
+                let after: i64 = sqlx::query_scalar(ENABLED_ADMINS)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                if before > 0 && after == 0 {
+                    $tx.rollback().await?;
+                    return Err(AccountError::LastAdmin(account.name.as_str().to_owned()));
+                }
+                sqlx::query("DELETE FROM console_sessions WHERE account_id = $1")
+                    .bind(account.id.to_string())
+                    .execute(&mut *$tx)
+                    .await?;
+                $tx.commit().await?;
+            }};
+        }
+        match &self.database {
+            Database::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                change!(tx);
+            }
+            Database::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('obliged:accounts:admins'))")
+                    .execute(&mut *tx)
+                    .await?;
+                change!(tx);
+            }
+        }
+        Ok(())
     }
 
     /// Sets a new password and ends the account's sessions.

@@ -202,14 +202,3 @@ settings-saved = Settings saved.
 language-auto = Browser
 language-en = English
 language-nl = Nederlands
-
-## Admin
-admin-title = Admin
-admin-people = People
-admin-people-hint = Add, disable or reset people with “obliged user” on the server.
-admin-name = Name
-admin-role = Role
-admin-created = Created
-admin-state = State
-admin-active = Active
-admin-disabled = Disabled

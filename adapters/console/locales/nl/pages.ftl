@@ -202,14 +202,3 @@ settings-saved = Instellingen opgeslagen.
 language-auto = Browser
 language-en = English
 language-nl = Nederlands
-
-## Beheer
-admin-title = Beheer
-admin-people = Medewerkers
-admin-people-hint = Medewerkers toevoegen, blokkeren of een nieuw wachtwoord geven doe je met “obliged user” op de server.
-admin-name = Naam
-admin-role = Rol
-admin-created = Aangemaakt
-admin-state = Status
-admin-active = Actief
-admin-disabled = Geblokkeerd
