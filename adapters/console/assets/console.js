@@ -306,12 +306,16 @@
     }
   }
 
+  let leaving = false;
+
   function onSseMessage(event) {
     const element = event.target;
     // The server ends a live page's stream when its session ends (signed out elsewhere, the
     // account disabled): go to the sign-in page instead of showing stale data.
+    // A page already leaving (the sign-out form itself ended the session) lets its own
+    // navigation finish: a second one would abort it.
     if (element instanceof Element && element.id === "session-ended") {
-      window.location.assign("/sign-in");
+      if (!leaving) window.location.assign("/sign-in");
       return;
     }
     updateCountdowns();
@@ -333,7 +337,11 @@
     document.addEventListener("submit", onSubmit, true);
     // A page restored from the back/forward cache comes back with its buttons usable.
     window.addEventListener("pageshow", function (event) {
+      leaving = false;
       if (event.persisted) document.querySelectorAll("form").forEach(release);
+    });
+    window.addEventListener("beforeunload", function () {
+      leaving = true;
     });
     document.body.addEventListener("htmx:afterRequest", onAfterRequest);
     document.body.addEventListener("htmx:afterSwap", onAfterSwap);
