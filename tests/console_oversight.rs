@@ -16,6 +16,7 @@ use crate::support::{for_each_store, Backend};
 for_each_store!(
     a_lead_sees_everyones_overdue_items_oldest_first_and_takes_a_complaint_over,
     only_leads_and_admins_see_the_team_and_a_forged_take_over_is_refused,
+    a_promise_the_ledger_records_broken_is_overdue_on_team_before_this_clock_reaches_it,
     an_auditor_steps_a_complaint_through_time_and_compares_two_instants,
     the_auditors_view_shows_each_events_ledger_entry_and_the_chains_verification,
 );
@@ -166,6 +167,56 @@ async fn a_lead_sees_everyones_overdue_items_oldest_first_and_takes_a_complaint_
         .await;
     dutch.assert_status(StatusCode::OK);
     assert!(dutch.body.contains("Te laat, oudste eerst"), "Dutch page");
+}
+
+/// The promise clock of another instance (or one run ahead) records a breach before this
+/// instance's clock reaches the due time: Team shows it overdue all the same.
+async fn a_promise_the_ledger_records_broken_is_overdue_on_team_before_this_clock_reaches_it(
+    backend: Backend,
+) {
+    let Some(console) = Console::start_with(backend, standard_policy()).await else {
+        return;
+    };
+    console
+        .people(&[("alice", Role::Agent), ("lena", Role::Lead)])
+        .await;
+    let alice = console.sign_in("alice").await;
+    let id = console.file(&alice).await;
+    console.ok(&alice, &id, "make-promise", PROMISE).await;
+    console.project().await;
+    let lena = console.sign_in("lena").await;
+    let team = console.get("/team", Some(&lena)).await;
+    assert!(
+        overdue_item(&team.body, &id).is_none(),
+        "not yet due, not yet broken"
+    );
+
+    let now = console.app.engine.now();
+    console.clock.advance(SignedDuration::from_hours(48));
+    console.project().await;
+    Scheduler::new(
+        console.app.engine.clone(),
+        console.app.projector.clone(),
+        console.app.read_models.clone(),
+    )
+    .tick()
+    .await
+    .expect("a tick");
+    console.project().await;
+    assert!(console
+        .history(&id)
+        .await
+        .contains(&"PromiseBroken".to_owned()));
+    console.clock.set(now);
+
+    let team = console.get("/team", Some(&lena)).await;
+    let item = overdue_item(&team.body, &id).expect("the broken promise is overdue");
+    assert!(item.contains("data-kind=\"promise\""), "{item}");
+    let load = between(&team.body, "id=\"team-load\"", "</table>").expect("the load table");
+    assert!(
+        load.contains("<tr data-person=\"alice\" class=\"has-overdue\">"),
+        "alice's row counts the breach:\n{load}"
+    );
 }
 
 async fn only_leads_and_admins_see_the_team_and_a_forged_take_over_is_refused(backend: Backend) {

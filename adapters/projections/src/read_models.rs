@@ -136,6 +136,15 @@ pub struct OverdueLine {
 /// receiver and is not late).
 const TEAM_KINDS: &str = "('promise', 'follow-up', 'obligation', 'deadline', 'triage')";
 
+/// A work item's promise, when it is one (`p`), for its recorded state.
+const PROMISE_STATE: &str = "LEFT JOIN rm_open_promises p ON w.kind = 'promise' \
+     AND p.complaint_id = w.complaint_id AND p.promise_id = w.item_id";
+
+/// A work item is overdue once its time has passed on this instance's clock, or once the ledger
+/// records its promise broken (the promise clock of another instance, or one run ahead of this
+/// one, may have recorded the breach first): the ledger is the truth.
+const OVERDUE: &str = "(w.due_at < $1 OR p.status = 'broken')";
+
 /// The next rung of a running ladder, due by the moment asked about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DueRungRow {
@@ -371,10 +380,11 @@ impl ReadModels {
     pub async fn team_load(&self, now: Timestamp) -> Result<Vec<TeamLoad>, sqlx::Error> {
         let now = micros(now);
         let sql = format!(
-            "SELECT owner, kind, count(*), \
-             CAST(SUM(CASE WHEN due_at < $1 THEN 1 ELSE 0 END) AS bigint), \
-             MIN(CASE WHEN due_at < $1 THEN due_at END) \
-             FROM rm_work_items WHERE kind IN {TEAM_KINDS} GROUP BY owner, kind"
+            "SELECT w.owner, w.kind, count(*), \
+             CAST(SUM(CASE WHEN {OVERDUE} THEN 1 ELSE 0 END) AS bigint), \
+             MIN(CASE WHEN {OVERDUE} THEN w.due_at END) \
+             FROM rm_work_items w {PROMISE_STATE} \
+             WHERE w.kind IN {TEAM_KINDS} GROUP BY w.owner, w.kind"
         );
         let rows = fetch_all!(
             &self.database,
@@ -421,10 +431,9 @@ impl ReadModels {
         let mut sql = format!(
             "SELECT w.owner, w.complaint_id, w.kind, w.item_id, w.due_at, p.status, c.category, \
              c.customer_reference, c.status, c.owner FROM rm_work_items w \
-             LEFT JOIN rm_open_promises p ON w.kind = 'promise' \
-             AND p.complaint_id = w.complaint_id AND p.promise_id = w.item_id \
+             {PROMISE_STATE} \
              LEFT JOIN rm_complaints c ON c.complaint_id = w.complaint_id \
-             WHERE w.kind IN {TEAM_KINDS} AND w.due_at < $1"
+             WHERE w.kind IN {TEAM_KINDS} AND {OVERDUE}"
         );
         let mut args = vec![Arg::Int(micros(now))];
         if let Some(person) = person {
