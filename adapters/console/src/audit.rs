@@ -78,6 +78,8 @@ pub struct EntryView {
     /// The event happened after the instant shown.
     pub later: bool,
     pub link: String,
+    /// For an event before the instant shown: what changed between it and that instant.
+    pub compare: Option<String>,
 }
 
 /// One fact of the complaint at an instant, for the table of everything owed and the changes.
@@ -596,6 +598,12 @@ async fn render(state: &ConsoleState, staff: &Staff, id: Uuid, query: &AuditQuer
                 current: event.sequence == to,
                 later: event.sequence > to,
                 link: href(&key, event.sequence, &positions),
+                compare: (event.sequence < to).then(|| {
+                    format!(
+                        "/complaints/{key}/audit?seq={to}&from_seq={}#changes-card",
+                        event.sequence
+                    )
+                }),
             }
         })
         .collect();

@@ -45,6 +45,7 @@ audit-ledger-hint = Every event of this complaint with its ledger position, the 
 audit-event-number = Event { $seq }
 audit-later = later
 audit-current = shown
+audit-compare-since = Changes from here to the instant shown
 audit-position = Ledger position
 audit-unsequenced = not yet in the ledger
 audit-actor = Actor

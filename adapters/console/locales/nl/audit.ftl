@@ -45,6 +45,7 @@ audit-ledger-hint = Elke gebeurtenis van deze klacht met haar grootboekpositie, 
 audit-event-number = Gebeurtenis { $seq }
 audit-later = later
 audit-current = getoond
+audit-compare-since = Wijzigingen van hier tot het getoonde moment
 audit-position = Grootboekpositie
 audit-unsequenced = nog niet in het grootboek
 audit-actor = Uitvoerder
