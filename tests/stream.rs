@@ -18,6 +18,7 @@ for_each_store!(
     audit_event_row_deletion_is_found,
     the_feed_pages_and_redacts_by_role,
     sse_resumes_from_last_event_id_without_loss_or_duplication,
+    integrations_know_staff_under_an_alias_by_the_alias_only,
 );
 
 const WRITERS: usize = 16;
@@ -421,4 +422,73 @@ async fn sse_resumes_from_last_event_id_without_loss_or_duplication(backend: Bac
             .await
             .assert_problem(StatusCode::BAD_REQUEST, "invalid-query");
     }
+}
+
+/// Every event of `events` recorded by the command run under the alias Sam.
+fn under_sam(events: &[Value]) -> Vec<&Value> {
+    events
+        .iter()
+        .filter(|event| event["metadata"]["alias"] == "Sam")
+        .collect()
+}
+
+/// Alice answers a customer as Sam: the feed and SSE give integrations Sam in every event of
+/// that command and never alice; her own name stays where she acted as herself; readers with
+/// full disclosure see both.
+async fn integrations_know_staff_under_an_alias_by_the_alias_only(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let id = app.file().await;
+    app.ok(
+        &id,
+        json!({"type":"LogContact","direction":"inbound","channel":"phone",
+               "summary":"Wants a call back","request":true,"alias":"Sam"}),
+    )
+    .await;
+
+    let feed = app
+        .get("/api/events?after=0&limit=100", &app.integration)
+        .await;
+    assert_eq!(feed.status, StatusCode::OK, "{}", feed.body);
+    let events = feed.body["events"].as_array().unwrap().clone();
+    let streamed: Vec<Value> = read_sse(&app, None, events.len())
+        .await
+        .into_iter()
+        .map(|(_, event)| event)
+        .collect();
+    assert_eq!(streamed, events, "SSE carries what the feed carries");
+    for (how, events) in [("feed", &events), ("SSE", &streamed)] {
+        let sam = under_sam(events);
+        let types: Vec<&str> = sam.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert!(
+            types.contains(&"ContactLogged") && types.contains(&"ObligationOpened"),
+            "{how}: {types:?}"
+        );
+        for event in &sam {
+            assert_eq!(event["metadata"]["actor"], "Sam", "{how}: {event}");
+            assert!(
+                !event.to_string().contains("alice"),
+                "{how}, alice behind Sam: {event}"
+            );
+        }
+        let contact = sam.iter().find(|e| e["type"] == "ContactLogged").unwrap();
+        assert_eq!(contact["payload"]["ContactLogged"]["alias"], "Sam");
+        assert!(
+            contact["payload"]["ContactLogged"]["staff"].is_null(),
+            "{contact}"
+        );
+        // Where she acted as herself, integrations see her staff id (ARCHITECTURE.md says why).
+        assert_eq!(events[0]["metadata"]["actor"], "alice", "{how}");
+    }
+
+    let audited = app.get("/api/events?after=0&limit=100", &app.auditor).await;
+    let audited = audited.body["events"].as_array().unwrap().clone();
+    let contact = under_sam(&audited)
+        .into_iter()
+        .find(|e| e["type"] == "ContactLogged")
+        .expect("the contact");
+    assert_eq!(contact["metadata"]["actor"], "alice");
+    assert_eq!(contact["payload"]["ContactLogged"]["staff"], "alice");
+    assert_eq!(contact["payload"]["ContactLogged"]["alias"], "Sam");
 }

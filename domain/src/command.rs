@@ -260,6 +260,17 @@ impl<T> ComplaintCommand<T> {
         "ReachRung",
     ];
 
+    /// The name the member of staff used towards the customer in this command, if not their
+    /// own: integrations see it in place of the person behind it.
+    pub fn alias(&self) -> Option<&StaffAlias> {
+        match self {
+            Self::LogContact { alias, .. } | Self::RecordConductIncident { alias, .. } => {
+                alias.as_ref()
+            }
+            _ => None,
+        }
+    }
+
     /// Applies `seal` to every free-text field, keeping everything else as it is.
     pub fn try_map_text<U, E>(
         self,

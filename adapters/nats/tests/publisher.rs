@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::stream;
 use obliged_nats::{NatsError, NatsSettings, NatsStatus};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use support::proxy::Proxy;
 use support::{
@@ -130,6 +130,7 @@ async fn subjects_name_complaint_and_event_type_and_bodies_carry_no_personal_dat
     let summary = format!("{CUSTOMER_NAME} asked for her money back");
     let first = fixture.file().await;
     fixture.contact(first, &summary).await;
+    fixture.contact_as(first, "Called back", "Sam").await;
     let second = fixture.file().await;
     let head = fixture.settled_head().await;
     let publisher = fixture.publisher().await;
@@ -182,6 +183,27 @@ async fn subjects_name_complaint_and_event_type_and_bodies_carry_no_personal_dat
         json!("CUST-1042"),
         "what is not personal data stays readable"
     );
+
+    // Alice called back as Sam: every event of that command names Sam, never alice.
+    let as_sam: Vec<&Value> = received
+        .iter()
+        .map(|message| &message.body)
+        .filter(|body| body["metadata"]["alias"] == json!("Sam"))
+        .collect();
+    assert!(as_sam.len() >= 2, "the contact and the obligation it opens");
+    for body in &as_sam {
+        assert_eq!(body["metadata"]["actor"], json!("Sam"), "{body}");
+        assert!(
+            !body.to_string().contains("alice"),
+            "alice behind Sam: {body}"
+        );
+    }
+    let contact = as_sam
+        .iter()
+        .find(|body| body["type"] == "ContactLogged")
+        .expect("the contact under the alias");
+    assert_eq!(contact["payload"]["ContactLogged"]["alias"], json!("Sam"));
+    assert_eq!(contact["payload"]["ContactLogged"]["staff"], Value::Null);
 
     // One complaint's events are one subject filter away.
     let only_second = fixture

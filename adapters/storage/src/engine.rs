@@ -50,6 +50,8 @@ mod meta {
     pub const COMMAND_ID: &str = "command_id";
     pub const COMMAND: &str = "command";
     pub const ACTOR: &str = "actor";
+    /// The alias the actor used towards the customer in this command, when they used one.
+    pub const ALIAS: &str = "alias";
     pub const CORRELATION_ID: &str = "correlation_id";
     pub const RECORDED_AT: &str = "recorded_at";
     pub const REQUEST_FINGERPRINT: &str = "request_fingerprint";
@@ -326,7 +328,7 @@ impl Engine {
                 )
                 .await?;
             let events = sink.collect().await;
-            let metadata = HashMap::from([
+            let mut metadata = HashMap::from([
                 (meta::COMMAND_ID.to_owned(), command_id.clone()),
                 (meta::COMMAND.to_owned(), command_name.to_owned()),
                 (meta::ACTOR.to_owned(), request.actor.to_string()),
@@ -343,6 +345,9 @@ impl Engine {
                 ),
                 (meta::REQUEST_FINGERPRINT.to_owned(), fingerprint.clone()),
             ]);
+            if let Some(alias) = sealed.alias() {
+                metadata.insert(meta::ALIAS.to_owned(), alias.to_string());
+            }
             match self.0.store.commit(events, context, metadata).await {
                 Ok(committed) => {
                     self.0.ledger.note_appended();

@@ -16,6 +16,12 @@ use crate::vault::{KeyState, Vault, VaultError};
 
 /// The metadata field that says when an event was recorded (see `engine`).
 const RECORDED_AT: &str = "recorded_at";
+/// The metadata field that names who ran the command (see `engine`).
+const ACTOR: &str = "actor";
+/// The metadata and payload field of the alias staff used towards the customer (see `engine`).
+const ALIAS: &str = "alias";
+/// The payload field of events that names the member of staff who did it.
+const STAFF: &str = "staff";
 
 /// Why a ledger entry could not be turned into what a reader sees.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +76,18 @@ impl LedgerReader {
         self.ledger.entries_after(after, limit).await
     }
 
+    /// Seals a secret the server must later use in clear under the master key (see
+    /// [`Vault::seal_secret`]).
+    pub fn seal_secret(&self, context: &str, secret: &str) -> String {
+        self.vault.seal_secret(context, secret)
+    }
+
+    /// Opens a secret [`Self::seal_secret`] stored (or one stored in clear before secrets were
+    /// sealed).
+    pub fn open_secret(&self, context: &str, stored: &str) -> Result<String, VaultError> {
+        self.vault.open_secret(context, stored)
+    }
+
     /// Something that opens sealed values for a reader with this disclosure. A redacting
     /// opener never reads a key.
     pub fn opener(&self, disclosure: Disclosure) -> Opener {
@@ -96,8 +114,11 @@ pub async fn entry_json(entry: &LedgerEntry, opener: &mut Opener) -> Result<Valu
     let mut payload: Value = serde_json::from_str(&entry.payload)
         .map_err(|error| EntryError::Internal(format!("stored payload is not JSON: {error}")))?;
     opener.open(&entry.complaint_id, &mut payload).await?;
-    let metadata: Value = serde_json::from_str(&entry.metadata)
+    let mut metadata: Value = serde_json::from_str(&entry.metadata)
         .map_err(|error| EntryError::Internal(format!("stored metadata is not JSON: {error}")))?;
+    if opener.disclosure == Disclosure::Redacted {
+        hide_staff_behind_alias(&mut payload, &mut metadata);
+    }
     Ok(serde_json::json!({
         "position": entry.position,
         "complaint_id": entry.complaint_id,
@@ -109,6 +130,41 @@ pub async fn entry_json(entry: &LedgerEntry, opener: &mut Opener) -> Result<Valu
         "payload": payload,
         "hash": entry.hash,
     }))
+}
+
+/// Staff who face a customer under an alias are known to integrations by that alias only: in
+/// every event of a command run under an alias (the metadata names it; events recorded before
+/// it did are recognised by their own `alias` field), the actor reads as the alias and the
+/// event's `staff` field is null. Staff and readers with full disclosure see both.
+fn hide_staff_behind_alias(payload: &mut Value, metadata: &mut Value) {
+    let alias = metadata
+        .get(ALIAS)
+        .and_then(Value::as_str)
+        .or_else(|| {
+            // The payload is the event enum, externally tagged: `{"ContactLogged": {...}}`.
+            payload
+                .as_object()
+                .and_then(|tagged| tagged.values().next())
+                .and_then(|body| body.get(ALIAS))
+                .and_then(Value::as_str)
+        })
+        .map(str::to_owned);
+    let Some(alias) = alias else {
+        return;
+    };
+    if let Some(metadata) = metadata.as_object_mut() {
+        metadata.insert(ACTOR.to_owned(), Value::String(alias.clone()));
+        metadata.insert(ALIAS.to_owned(), Value::String(alias));
+    }
+    if let Some(body) = payload
+        .as_object_mut()
+        .and_then(|tagged| tagged.values_mut().next())
+        .and_then(Value::as_object_mut)
+    {
+        if body.contains_key(STAFF) {
+            body.insert(STAFF.to_owned(), Value::Null);
+        }
+    }
 }
 
 /// Opens the sealed values of events of many complaints, looking each complaint's key up once.
@@ -167,5 +223,45 @@ pub(crate) fn open_sealed(value: &mut Value, key: Option<&KeyState>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::hide_staff_behind_alias;
+
+    #[test]
+    fn every_event_of_a_command_under_an_alias_names_the_alias_only() {
+        let mut payload = json!({"ObligationOpened": {"obligation_no": 1, "contact_no": 1}});
+        let mut metadata = json!({"actor": "alice", "alias": "Sam", "command": "LogContact"});
+        hide_staff_behind_alias(&mut payload, &mut metadata);
+        assert_eq!(metadata["actor"], "Sam");
+        assert_eq!(
+            payload,
+            json!({"ObligationOpened": {"obligation_no": 1, "contact_no": 1}})
+        );
+    }
+
+    #[test]
+    fn an_event_recorded_before_the_metadata_named_the_alias_is_recognised_by_its_own_field() {
+        let mut payload = json!({"ContactLogged": {"staff": "alice", "alias": "Sam"}});
+        let mut metadata = json!({"actor": "alice"});
+        hide_staff_behind_alias(&mut payload, &mut metadata);
+        assert_eq!(metadata, json!({"actor": "Sam", "alias": "Sam"}));
+        assert_eq!(
+            payload,
+            json!({"ContactLogged": {"staff": null, "alias": "Sam"}})
+        );
+    }
+
+    #[test]
+    fn staff_acting_as_themselves_keep_their_id() {
+        let mut payload = json!({"ContactLogged": {"staff": "alice", "alias": null}});
+        let mut metadata = json!({"actor": "alice"});
+        hide_staff_behind_alias(&mut payload, &mut metadata);
+        assert_eq!(metadata, json!({"actor": "alice"}));
+        assert_eq!(payload["ContactLogged"]["staff"], "alice");
     }
 }

@@ -20,6 +20,16 @@ use crate::with_pool;
 
 const NONCE_LEN: usize = 24;
 
+/// How a secret sealed under the master key begins when stored (then base64 of nonce and
+/// ciphertext).
+const SEALED_SECRET: &str = "sealed:v1:";
+
+/// Whether a stored secret is sealed under the master key, rather than stored in clear (as
+/// secrets were before they were sealed).
+pub fn is_sealed_secret(stored: &str) -> bool {
+    stored.starts_with(SEALED_SECRET)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     #[error("cannot read or create the master key file {path}: {source}")]
@@ -167,6 +177,24 @@ fn decrypt(cipher: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Option<Vec<
         .ok()
 }
 
+fn seal_secret(master: &XChaCha20Poly1305, context: &str, secret: &str) -> String {
+    let sealed = encrypt(master, secret.as_bytes(), context.as_bytes());
+    format!("{SEALED_SECRET}{}", BASE64.encode(sealed))
+}
+
+fn open_secret(
+    master: &XChaCha20Poly1305,
+    context: &str,
+    stored: &str,
+) -> Result<String, VaultError> {
+    let Some(sealed) = stored.strip_prefix(SEALED_SECRET) else {
+        return Ok(stored.to_owned());
+    };
+    let bytes = BASE64.decode(sealed).map_err(|_| VaultError::Damaged)?;
+    let plaintext = decrypt(master, &bytes, context.as_bytes()).ok_or(VaultError::Damaged)?;
+    String::from_utf8(plaintext).map_err(|_| VaultError::Damaged)
+}
+
 impl DataKey {
     pub fn seal(&self, text: &PlainText) -> SealedText {
         let sealed = encrypt(
@@ -267,6 +295,18 @@ impl Vault {
         })
     }
 
+    /// Seals a secret the server must later use in clear (a webhook's signing secret) under the
+    /// master key, bound to `context` (what it is the secret of), for storing.
+    pub fn seal_secret(&self, context: &str, secret: &str) -> String {
+        seal_secret(&self.master, context, secret)
+    }
+
+    /// Opens what [`Self::seal_secret`] stored for `context`. A value stored before secrets were
+    /// sealed (see [`is_sealed_secret`]) reads as stored.
+    pub fn open_secret(&self, context: &str, stored: &str) -> Result<String, VaultError> {
+        open_secret(&self.master, context, stored)
+    }
+
     /// Destroys the data key of `subject`. Returns whether a live key was destroyed.
     pub async fn destroy(&self, subject: Uuid) -> Result<bool, VaultError> {
         let subject_text = subject.to_string();
@@ -289,6 +329,34 @@ impl Vault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_sealed_under_the_master_key_opens_only_with_it_and_for_its_context() {
+        let master = XChaCha20Poly1305::new(&MasterKey::generate().0);
+        let secret = "whsec_0123456789abcdef0123456789abcdef";
+        let stored = seal_secret(&master, "webhook-secret:1", secret);
+        assert!(is_sealed_secret(&stored));
+        assert!(!stored.contains(secret));
+        assert_eq!(
+            open_secret(&master, "webhook-secret:1", &stored).unwrap(),
+            secret
+        );
+        assert!(matches!(
+            open_secret(&master, "webhook-secret:2", &stored),
+            Err(VaultError::Damaged)
+        ));
+        let other = XChaCha20Poly1305::new(&MasterKey::generate().0);
+        assert!(matches!(
+            open_secret(&other, "webhook-secret:1", &stored),
+            Err(VaultError::Damaged)
+        ));
+        // Stored in clear before secrets were sealed: read as stored.
+        assert!(!is_sealed_secret(secret));
+        assert_eq!(
+            open_secret(&master, "webhook-secret:1", secret).unwrap(),
+            secret
+        );
+    }
 
     #[test]
     fn sealed_text_opens_only_with_its_own_key_and_subject() {

@@ -10,6 +10,35 @@ use uuid::Uuid;
 use crate::error::WebhookError;
 use crate::subscription::{DeadLetter, Subscription, SubscriptionOwner, WebhookSecret};
 
+/// Every subscription's id and stored secret (removed ones too: their rows keep the secret).
+pub(crate) async fn secrets(database: &Database) -> Result<Vec<(String, String)>, WebhookError> {
+    Ok(with_pool!(database, pool => {
+        sqlx::query_as("SELECT id, secret FROM webhook_subscriptions ORDER BY id")
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// Replaces a subscription's stored secret `from` by `to`; false when it no longer holds `from`.
+/// The secret is not part of the row's `version`: no claim depends on it.
+pub(crate) async fn replace_secret(
+    database: &Database,
+    id: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, WebhookError> {
+    let changed = with_pool!(database, pool => {
+        sqlx::query("UPDATE webhook_subscriptions SET secret = $1 WHERE id = $2 AND secret = $3")
+            .bind(to)
+            .bind(id)
+            .bind(from)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
 const COLUMNS: &str = "s.id, s.url, s.event_types, s.secret, s.max_attempts, s.position, \
      s.attempts, s.next_attempt_at, s.last_error, s.last_error_at, s.last_delivered_at, \
      s.lease_until, s.version, s.created_at, s.removed_at, s.created_by_token, s.created_by";
@@ -168,10 +197,11 @@ fn text(timestamp: Option<Timestamp>) -> Option<String> {
     timestamp.map(|timestamp| timestamp.to_string())
 }
 
+/// Inserts a subscription; `stored_secret` is its signing secret sealed under the master key.
 pub(crate) async fn insert(
     database: &Database,
     subscription: &Subscription,
-    secret: &WebhookSecret,
+    stored_secret: &str,
     position: u64,
 ) -> Result<(), WebhookError> {
     let event_types =
@@ -185,7 +215,7 @@ pub(crate) async fn insert(
         .bind(subscription.id.to_string())
         .bind(&subscription.url)
         .bind(&event_types)
-        .bind(secret.expose())
+        .bind(stored_secret)
         .bind(i64::from(subscription.max_attempts))
         .bind(position as i64)
         .bind(subscription.created_at.to_string())

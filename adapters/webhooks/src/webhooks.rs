@@ -123,12 +123,38 @@ impl Webhooks {
             removed_at: None,
             owner: request.owner,
         };
-        store::insert(self.0.reader.database(), &subscription, &secret, done_with).await?;
+        let stored = self
+            .0
+            .reader
+            .seal_secret(&secret_context(subscription.id), secret.expose());
+        store::insert(self.0.reader.database(), &subscription, &stored, done_with).await?;
         self.0.wake.notify_one();
         Ok(CreatedSubscription {
             subscription,
             secret,
         })
+    }
+
+    /// Seals every signing secret still stored in clear (subscriptions made before secrets
+    /// were sealed) under the master key; returns how many it sealed. Run when the worker
+    /// starts; a secret in clear keeps working until then.
+    pub async fn seal_stored_secrets(&self) -> Result<u64, WebhookError> {
+        let database = self.0.reader.database();
+        let mut sealed = 0;
+        for (id, stored) in store::secrets(database).await? {
+            if obliged_storage::is_sealed_secret(&stored) {
+                continue;
+            }
+            let uuid = Uuid::parse_str(&id).map_err(|_| WebhookError::CorruptRow {
+                id: id.clone(),
+                problem: "id is not a UUID".to_owned(),
+            })?;
+            let sealed_secret = self.0.reader.seal_secret(&secret_context(uuid), &stored);
+            if store::replace_secret(database, &id, &stored, &sealed_secret).await? {
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
     }
 
     /// The position a subscription is done with when it is to continue at `position`.
@@ -253,4 +279,9 @@ fn status(record: Record, head: u64, revoked_owners: &[Uuid]) -> SubscriptionSta
         dead_letters: record.dead_letters,
         claimed_until: record.lease_until,
     }
+}
+
+/// What a subscription's sealed secret is bound to: it opens for that subscription only.
+pub(crate) fn secret_context(id: Uuid) -> String {
+    format!("webhook-secret:{id}")
 }

@@ -189,6 +189,11 @@ impl Webhooks {
     /// instances and for expired claims). On shutdown it lets steps in flight finish (each is
     /// bounded by the request timeout), so their outcomes are recorded and claims released.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        match self.seal_stored_secrets().await {
+            Ok(0) => {}
+            Ok(sealed) => tracing::info!(sealed, "sealed webhook secrets stored in clear"),
+            Err(error) => tracing::warn!(%error, "could not seal webhook secrets stored in clear"),
+        }
         let mut head = self.ledger().subscribe();
         let mut steps = Steps::default();
         let poll = self.0.settings.poll_interval;
@@ -328,12 +333,23 @@ impl Webhooks {
                 })?;
         let body = serde_json::to_vec(&body).expect("a JSON value serializes");
         let subscription = &step.record.subscription;
+        let secret = self
+            .0
+            .reader
+            .open_secret(
+                &crate::webhooks::secret_context(subscription.id),
+                step.record.secret.expose(),
+            )
+            .map_err(|_| WebhookError::CorruptRow {
+                id: subscription.id.to_string(),
+                problem: "the secret does not open with this master key".to_owned(),
+            })?;
         let sent = delivery::send(
             &self.0.client,
             Request {
                 url: &step.record.target,
                 subscription: &subscription.id.to_string(),
-                secret: step.record.secret.expose(),
+                secret: &secret,
                 position: entry.position,
                 event_type: &entry.event_type,
                 body,

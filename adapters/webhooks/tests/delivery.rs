@@ -29,6 +29,7 @@ for_each_store!(
     delivery_resumes_in_order_once_an_unreachable_receiver_is_back,
     internal_receivers_are_refused_when_subscribing_and_when_connecting,
     credentials_stored_in_an_older_url_are_never_shown,
+    secrets_are_stored_sealed_and_one_stored_in_clear_is_sealed_when_the_worker_starts,
 );
 
 /// Subscribes `url` to every event type and returns the subscription's id.
@@ -63,6 +64,7 @@ async fn a_failing_receiver_still_gets_every_entry_in_order_signed(backend: Back
     // More entries after the subscription has caught up are picked up too.
     let third = harness.file().await;
     harness.contact(third, Direction::Inbound, true).await;
+    harness.contact_as(third, "Sam").await;
     harness.deliver_everything().await;
 
     let ledger = harness.ledger().await;
@@ -130,6 +132,28 @@ async fn a_failing_receiver_still_gets_every_entry_in_order_signed(backend: Back
         filed["payload"]["ComplaintFiled"]["description"],
         "[sealed]"
     );
+
+    // Alice answered as Sam: the receiver knows Sam, never alice, in every event of it.
+    let as_sam: Vec<serde_json::Value> = requests
+        .iter()
+        .filter(|request| request.accepted())
+        .map(|request| request.json())
+        .filter(|body| body["metadata"]["alias"] == "Sam")
+        .collect();
+    assert!(as_sam.len() >= 2, "the contact and its obligation");
+    for body in &as_sam {
+        assert_eq!(body["metadata"]["actor"], "Sam", "{body}");
+        assert!(
+            !body.to_string().contains("alice"),
+            "alice behind Sam: {body}"
+        );
+    }
+    let contact = as_sam
+        .iter()
+        .find(|body| body["type"] == "ContactLogged")
+        .expect("the contact");
+    assert_eq!(contact["payload"]["ContactLogged"]["alias"], "Sam");
+    assert!(contact["payload"]["ContactLogged"]["staff"].is_null());
 
     let status = harness.status(id).await;
     assert_eq!((status.position, status.head, status.lag), (head, head, 0));
@@ -827,4 +851,80 @@ async fn credentials_stored_in_an_older_url_are_never_shown(backend: Backend) {
     assert!(listed
         .iter()
         .all(|status| !status.subscription.url.contains("hunter2")));
+}
+
+/// The stored secret of subscription `id`.
+async fn stored_secret(harness: &Harness, id: uuid::Uuid) -> String {
+    let (secret,): (String,) = obliged_storage::with_pool!(&harness.store.database, pool => {
+        sqlx::query_as("SELECT secret FROM webhook_subscriptions WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(pool)
+            .await
+            .expect("the row")
+    });
+    secret
+}
+
+/// A signing secret is stored sealed under the master key, never in clear; one stored in clear
+/// before that (an older row) is sealed when the worker starts, and both keep signing.
+async fn secrets_are_stored_sealed_and_one_stored_in_clear_is_sealed_when_the_worker_starts(
+    backend: Backend,
+) {
+    let Some(harness) = Harness::start(backend, settings()).await else {
+        return;
+    };
+    let receiver = Receiver::start(Script::FailFirst(0)).await;
+    let created = harness.subscribe(&receiver.url, &[], None).await;
+    let (id, secret) = (created.subscription.id, created.secret.expose().to_owned());
+    let stored = stored_secret(&harness, id).await;
+    assert!(obliged_storage::is_sealed_secret(&stored), "{stored}");
+    assert!(!stored.contains(&secret));
+
+    // An older row, with its secret in clear.
+    let older = harness.subscribe(&receiver.url, &[], None).await;
+    let (older_id, older_secret) = (older.subscription.id, older.secret.expose().to_owned());
+    obliged_storage::with_pool!(&harness.store.database, pool => {
+        sqlx::query("UPDATE webhook_subscriptions SET secret = $1 WHERE id = $2")
+            .bind(&older_secret)
+            .bind(older_id.to_string())
+            .execute(pool)
+            .await
+            .expect("an older row");
+    });
+    // It still signs before the worker starts...
+    harness.file().await;
+    harness.deliver_everything().await;
+    // ...and the worker seals it when it starts.
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(harness.webhooks.clone().run(shutdown));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !obliged_storage::is_sealed_secret(&stored_secret(&harness, older_id).await) {
+        assert!(tokio::time::Instant::now() < deadline, "never sealed");
+        tokio::task::yield_now().await;
+    }
+    stop.send(true).expect("stop the worker");
+    worker.await.expect("the worker stops");
+    assert!(!stored_secret(&harness, older_id)
+        .await
+        .contains(&older_secret));
+    assert_eq!(
+        harness.webhooks.seal_stored_secrets().await.expect("seal"),
+        0,
+        "nothing left in clear"
+    );
+    harness.file().await;
+    harness.deliver_everything().await;
+
+    // Every delivery of each subscription verifies with the secret it was given.
+    let requests = receiver.requests();
+    for (subscription, secret) in [(id, &secret), (older_id, &older_secret)] {
+        let theirs: Vec<_> = requests
+            .iter()
+            .filter(|request| request.header("obliged-subscription") == subscription.to_string())
+            .collect();
+        assert!(theirs.len() >= 2, "delivered before and after sealing");
+        for request in theirs {
+            request.verify(secret);
+        }
+    }
 }

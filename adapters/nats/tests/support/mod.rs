@@ -16,7 +16,7 @@ use async_nats::jetstream::{self, stream, Context, ErrorCode};
 use futures_util::StreamExt;
 use obliged_domain::{
     Category, Channel, ComplaintCommand, ComplaintServices, Customer, CustomerReference, Direction,
-    FixedClock, PlainText, Policy, StaffId,
+    FixedClock, PlainText, Policy, StaffAlias, StaffId,
 };
 use obliged_nats::{NatsError, NatsPublisher, NatsSettings};
 use obliged_storage::{Checkpoints, CommandRequest, Engine, MasterKey, SEQUENCE_BATCH};
@@ -218,6 +218,23 @@ impl Fixture {
     /// Logs an inbound contact that asks for something (a contact and an obligation).
     pub async fn contact(&self, complaint_id: Uuid, summary: &str) {
         self.contact_correlated(complaint_id, summary, None).await
+    }
+
+    /// Logs an inbound contact that asks for something, made by alice under `alias`.
+    pub async fn contact_as(&self, complaint_id: Uuid, summary: &str, alias: &str) {
+        self.engine
+            .execute(
+                complaint_id,
+                request(ComplaintCommand::LogContact {
+                    direction: Direction::Inbound,
+                    channel: Channel::Phone,
+                    summary: text(summary),
+                    request: true,
+                    alias: Some(StaffAlias::parse(alias).expect("alias")),
+                }),
+            )
+            .await
+            .expect("log a contact under an alias");
     }
 
     /// The same, under a correlation id of the caller's choosing (it is stored in clear, in the

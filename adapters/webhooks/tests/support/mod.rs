@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use obliged_domain::{
     Category, Channel, ComplaintCommand, ComplaintServices, Customer, CustomerReference, Direction,
-    FixedClock, PlainText, Policy, StaffId,
+    FixedClock, PlainText, Policy, StaffAlias, StaffId,
 };
 use obliged_storage::{CommandRequest, Database, Engine, LedgerEntry, MasterKey};
 use obliged_webhooks::{
@@ -142,6 +142,23 @@ impl Harness {
             outcome.position.is_some(),
             "sequenced before execute returns"
         );
+    }
+
+    /// Logs an inbound request made by alice under `alias` (`ContactLogged`, `ObligationOpened`).
+    pub async fn contact_as(&self, complaint: Uuid, alias: &str) {
+        self.engine
+            .execute(
+                complaint,
+                request(ComplaintCommand::LogContact {
+                    direction: Direction::Inbound,
+                    channel: Channel::Phone,
+                    summary: PlainText::parse("Called back about the refund").unwrap(),
+                    request: true,
+                    alias: Some(StaffAlias::parse(alias).unwrap()),
+                }),
+            )
+            .await
+            .expect("log contact under an alias");
     }
 
     /// Every ledger entry, in order.
