@@ -81,8 +81,12 @@ async fn console_in_chromium(backend: Backend) {
         Backend::Postgres => "postgres",
     };
     let installation = Installation::new(&store.url);
-    // `serve` migrates and creates the master key file on first start.
-    let server = installation.serve().await;
+    // `serve` migrates and creates the master key file on first start. Its log, at the level
+    // an operator runs it, is searched for secrets afterwards.
+    let log_path = installation.directory.join("serve.log");
+    let log = std::fs::File::create(&log_path).expect("the server's log file");
+    let server = installation.serve_logging_to(log, "info").await;
+    let password = format!("browser-suite-{}", Uuid::now_v7());
 
     let screenshots = suite_folder().join("screenshots").join(store_name);
     let _ = std::fs::remove_dir_all(&screenshots);
@@ -95,10 +99,7 @@ async fn console_in_chromium(backend: Backend) {
         .arg("tests/browser/")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("OBLIGED_URL", &server.base)
-        .env(
-            "OBLIGED_PASSWORD",
-            format!("browser-suite-{}", Uuid::now_v7()),
-        )
+        .env("OBLIGED_PASSWORD", &password)
         .env("OBLIGED_BIN", env!("CARGO_BIN_EXE_obliged"))
         .env("OBLIGED_DATABASE_URL", &installation.database_url)
         .env(
@@ -126,10 +127,28 @@ async fn console_in_chromium(backend: Backend) {
         .expect("the node task")
         .expect("run node --test");
     drop(server);
+    let log = std::fs::read_to_string(&log_path).expect("the server's log");
     assert!(
         status.success(),
         "the browser suite failed on {store_name} ({status}); see its output above and the \
-         screenshots in {}",
+         screenshots in {}; the server's log:\n{log}",
         screenshots.display()
     );
+
+    // The suite signed in with passwords, made API tokens and webhook secrets: none of them,
+    // and no session cookie, is in the server's log.
+    assert!(
+        log.contains("obliged listening on"),
+        "the server's log is where it was sent:\n{log}"
+    );
+    for (secret, what) in [
+        (password.as_str(), "a password"),
+        ("obl_", "an API token"),
+        ("whsec_", "a webhook secret"),
+        ("sealed:v1:", "a sealed secret"),
+        ("obliged_session", "a session cookie"),
+    ] {
+        let line = log.lines().find(|line| line.contains(secret));
+        assert!(line.is_none(), "{what} in the server's log: {line:?}");
+    }
 }

@@ -64,11 +64,17 @@ impl Installation {
 
     /// `obliged serve` on a free port, once it answers `/healthz`.
     pub async fn serve(&self) -> Server {
+        self.serve_logging_to(Stdio::inherit(), "warn").await
+    }
+
+    /// The same, its log (at `level`, as `RUST_LOG` says it) written to `log`.
+    pub async fn serve_logging_to(&self, log: impl Into<Stdio>, level: &str) -> Server {
         let mut child = self
             .command()
+            .env("RUST_LOG", level)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("spawn obliged serve");
         let stdout = child.stdout.take().expect("piped stdout");
