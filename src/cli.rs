@@ -12,7 +12,7 @@ use obliged_domain::Policy;
 use obliged_projections::formats::ReportFormat;
 use obliged_projections::Projector;
 use obliged_storage::{
-    Disclosure, Ledger, MasterKey, Role, StreamLimits, Tokens, Verification, SEQUENCE_BATCH,
+    Disclosure, Ledger, Role, StreamLimits, Tokens, Verification, SEQUENCE_BATCH,
 };
 use obliged_webhooks::{EgressPolicy, NewSubscription, Start, WebhookSettings};
 use uuid::Uuid;
@@ -38,8 +38,9 @@ pub struct Cli {
     )]
     pub database_url: String,
 
-    /// The master key that wraps the per-complaint keys sealing personal data. Created with mode
-    /// 0600 on first start if absent; losing it makes all personal data unreadable.
+    /// The master key that wraps the per-complaint keys sealing personal data, and seals the
+    /// webhook signing secrets. Created with mode 0600 on first start if absent; losing it makes
+    /// all personal data unreadable and every webhook unsigned.
     #[arg(
         long,
         global = true,
@@ -348,7 +349,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Verify) => verify(&cli.database_url).await,
         Command::Projections(command) => projections(&cli.database_url, command).await,
-        Command::Webhook(command) => webhook(&cli.database_url, webhook_settings, command).await,
+        Command::Webhook(command) => {
+            webhook(
+                &cli.database_url,
+                &cli.master_key_file,
+                webhook_settings,
+                command,
+            )
+            .await
+        }
         Command::Clock(command) => {
             clock(
                 &cli.database_url,
@@ -738,14 +747,17 @@ async fn clock(
 
 async fn webhook(
     database_url: &str,
+    master_key_file: &std::path::Path,
     webhook_settings: WebhookSettings,
     command: WebhookCommand,
 ) -> anyhow::Result<()> {
+    // Signing secrets are stored sealed under the master key: the server's own key, created
+    // here as `serve` would create it when this installation has none yet.
+    let master_key = startup::load_master_key(master_key_file)?;
     let database = startup::connect(database_url).await?;
-    // Webhook bodies carry no personal data, so no real key is needed to manage them.
     let app = App::with_webhook_settings(
         &database,
-        &MasterKey::generate(),
+        &master_key,
         Policy::default(),
         Arc::new(SystemClock),
         webhook_settings,

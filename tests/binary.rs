@@ -11,6 +11,7 @@ use crate::support::{for_each_store, Backend, TestStore};
 for_each_store!(
     binary_serves_files_and_shows_a_complaint,
     clock_tick_reaches_due_rungs_once,
+    a_webhook_added_with_the_cli_is_signed_by_the_server_with_the_secret_it_printed,
 );
 
 /// The JSON body of a GET of `url`.
@@ -183,4 +184,70 @@ async fn clock_tick_reaches_due_rungs_once(backend: Backend) {
         .body;
     assert_eq!(state["promises"][0]["status"], "broken");
     assert_eq!(state["next_rungs"][0]["name"], "manager");
+}
+
+/// `obliged webhook add` stores the signing secret sealed under the installation's master key:
+/// the server opens it and signs every delivery with the secret the command printed.
+async fn a_webhook_added_with_the_cli_is_signed_by_the_server_with_the_secret_it_printed(
+    backend: Backend,
+) {
+    let Some(store) = TestStore::create(backend).await else {
+        return;
+    };
+    // A receiver on loopback, which the installation allows.
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sender = sender.clone();
+                async move {
+                    let signature = headers
+                        .get("obliged-signature")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = sender.send((signature, body));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let mut installation = Installation::new(&store.url);
+    installation.webhook_allow = Some("127.0.0.1".to_owned());
+    let added = installation.run(&["webhook", "add", &format!("http://{address}/hook")]);
+    let secret = added
+        .lines()
+        .last()
+        .expect("the secret line")
+        .trim()
+        .to_owned();
+    assert!(secret.starts_with("whsec_"), "{added}");
+    let token = installation.token("agent", "alice");
+
+    let server = installation.serve().await;
+    let filed = reqwest::Client::new()
+        .post(server.url("/api/complaints"))
+        .bearer_auth(&token)
+        .json(&crate::support::new_complaint())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 201);
+    let (signature, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(60), received.recv())
+            .await
+            .expect("a delivery within a minute")
+            .expect("the receiver runs");
+    let now = jiff::Timestamp::now().as_second();
+    assert!(
+        obliged_webhooks::signature::verify_signature(&signature, &secret, &body, now, 300),
+        "signed with the printed secret: {signature}"
+    );
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["type"], "ComplaintFiled");
 }

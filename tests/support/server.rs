@@ -18,6 +18,8 @@ pub const STARTUP_PATIENCE: Duration = Duration::from_secs(60);
 pub struct Installation {
     pub directory: PathBuf,
     pub database_url: String,
+    /// `OBLIGED_WEBHOOK_ALLOW` for every command, when set.
+    pub webhook_allow: Option<String>,
 }
 
 impl Installation {
@@ -27,6 +29,7 @@ impl Installation {
         Self {
             directory,
             database_url: database_url.to_owned(),
+            webhook_allow: None,
         }
     }
 
@@ -38,6 +41,9 @@ impl Installation {
             .env("OBLIGED_DATABASE_URL", &self.database_url)
             .env("OBLIGED_MASTER_KEY_FILE", self.directory.join("master.key"))
             .env("RUST_LOG", "warn");
+        if let Some(allow) = &self.webhook_allow {
+            command.env("OBLIGED_WEBHOOK_ALLOW", allow);
+        }
         command
     }
 
