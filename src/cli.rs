@@ -109,6 +109,9 @@ pub enum Command {
     /// Check the ledger: recompute the hash chain from position 1.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The master key that wraps every complaint's data key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Inspect or rebuild the read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
@@ -177,6 +180,22 @@ pub enum WebhookCommand {
     },
     /// Show the entries that were given up on.
     DeadLetters { id: Uuid },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-wrap every data key (and seal every webhook secret again) under a new master key,
+    /// without rewriting any event. Run it with the servers stopped; if it is interrupted, run
+    /// it again with the same files. Then make the new file the master key file (or point
+    /// --master-key-file at it) and destroy the old one.
+    Rotate {
+        /// The new master key file; created (mode 0600) when it does not exist.
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
+        /// Data keys re-wrapped per step.
+        #[arg(long, default_value_t = 500, value_name = "N")]
+        batch: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -348,6 +367,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             show(&cli.database_url, &cli.master_key_file, id, as_of).await
         }
         Command::Audit(AuditCommand::Verify) => verify(&cli.database_url).await,
+        Command::Key(KeyCommand::Rotate {
+            new_key_file,
+            batch,
+        }) => {
+            rotate_key(
+                &cli.database_url,
+                &cli.master_key_file,
+                &new_key_file,
+                batch,
+                webhook_settings,
+            )
+            .await
+        }
         Command::Projections(command) => projections(&cli.database_url, command).await,
         Command::Webhook(command) => {
             webhook(
@@ -369,6 +401,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Report(command) => report(&cli.database_url, &cli.policy, command).await,
     }
+}
+
+/// `obliged key rotate`.
+async fn rotate_key(
+    database_url: &str,
+    master_key_file: &std::path::Path,
+    new_key_file: &std::path::Path,
+    batch: u32,
+    webhook_settings: WebhookSettings,
+) -> anyhow::Result<()> {
+    let old_key = startup::read_master_key(master_key_file)?;
+    let new_key = startup::load_master_key(new_key_file)?;
+    if std::fs::canonicalize(master_key_file).ok() == std::fs::canonicalize(new_key_file).ok() {
+        anyhow::bail!("the new key file is the master key file itself");
+    }
+    let database = startup::connect(database_url).await?;
+    let clock: Arc<dyn obliged_domain::Clock> = Arc::new(SystemClock);
+    let app = App::with_webhook_settings(
+        &database,
+        &old_key,
+        obliged_domain::Policy::default(),
+        clock.clone(),
+        webhook_settings,
+    )?;
+    let new_vault = obliged_storage::Vault::new(database.clone(), &new_key, clock);
+    let keys = app
+        .engine
+        .vault()
+        .rewrap_under(&new_key, batch, |done| {
+            println!(
+                "re-wrapped {} data keys so far ({} already under the new key)",
+                done.rewrapped, done.already
+            );
+        })
+        .await
+        .context("re-wrapping the data keys (is --master-key-file the key they are wrapped by?)")?;
+    let (resealed, already) = app
+        .webhooks
+        .reseal_secrets_under(&new_vault)
+        .await
+        .context("sealing the webhook secrets under the new key")?;
+    database.close().await;
+    println!(
+        "done: {} data keys re-wrapped, {} were already, {} destroyed (erased); {} webhook \
+         secrets sealed again, {} were already",
+        keys.rewrapped, keys.already, keys.destroyed, resealed, already
+    );
+    println!(
+        "next: use {} as the master key file, then destroy {}",
+        new_key_file.display(),
+        master_key_file.display()
+    );
+    Ok(())
 }
 
 fn init_tracing() {

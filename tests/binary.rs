@@ -12,6 +12,7 @@ for_each_store!(
     binary_serves_files_and_shows_a_complaint,
     clock_tick_reaches_due_rungs_once,
     a_webhook_added_with_the_cli_is_signed_by_the_server_with_the_secret_it_printed,
+    the_master_key_rotates_without_rewriting_an_event_and_resumes_after_a_kill,
 );
 
 /// The JSON body of a GET of `url`.
@@ -26,7 +27,7 @@ fn help_names_every_subcommand() {
         .output()
         .expect("run");
     let help = String::from_utf8(output.stdout).unwrap();
-    for subcommand in ["serve", "migrate", "token", "complaint"] {
+    for subcommand in ["serve", "migrate", "token", "complaint", "webhook", "key"] {
         assert!(
             help.contains(subcommand),
             "--help lacks {subcommand}: {help}"
@@ -250,4 +251,167 @@ async fn a_webhook_added_with_the_cli_is_signed_by_the_server_with_the_secret_it
     );
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["type"], "ComplaintFiled");
+}
+
+/// How many data keys `master` opens, and how many it does not, of `subjects`.
+async fn opened_by(
+    database: &obliged_storage::Database,
+    master: &obliged_storage::MasterKey,
+    subjects: &[uuid::Uuid],
+) -> (usize, usize) {
+    let clock: std::sync::Arc<dyn obliged_domain::Clock> =
+        std::sync::Arc::new(obliged_domain::FixedClock::new(crate::support::t0()));
+    let vault = obliged_storage::Vault::new(database.clone(), master, clock);
+    let mut opened = 0;
+    for subject in subjects {
+        if vault.key(*subject).await.is_ok() {
+            opened += 1;
+        }
+    }
+    (opened, subjects.len() - opened)
+}
+
+/// `obliged key rotate`: every data key and webhook secret moves to the new master key, no event
+/// is rewritten, a run killed (SIGKILL) halfway is finished by running it again, and the old key
+/// opens nothing afterwards.
+async fn the_master_key_rotates_without_rewriting_an_event_and_resumes_after_a_kill(
+    backend: Backend,
+) {
+    let Some(store) = TestStore::create(backend).await else {
+        return;
+    };
+    let installation = Installation::new(&store.url);
+    let token = installation.token("agent", "alice");
+    let added = installation.run(&["webhook", "add", "https://crm.example.org/obliged"]);
+    let webhook = added
+        .split_whitespace()
+        .find_map(|word| {
+            uuid::Uuid::parse_str(word.trim_matches(|c: char| !c.is_ascii_hexdigit() && c != '-'))
+                .ok()
+        })
+        .expect("the subscription's id");
+    let mut server = installation.serve().await;
+    let filed = reqwest::Client::new()
+        .post(server.url("/api/complaints"))
+        .bearer_auth(&token)
+        .json(&crate::support::new_complaint())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 201);
+    let id = filed.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(server.terminate().success());
+
+    // Enough further keys that a run can be stopped halfway.
+    let old_key_file = installation.directory.join("master.key");
+    let old_key = obliged_storage::MasterKey::load(&old_key_file).expect("the master key");
+    let clock: std::sync::Arc<dyn obliged_domain::Clock> =
+        std::sync::Arc::new(obliged_domain::FixedClock::new(crate::support::t0()));
+    let vault = obliged_storage::Vault::new(store.database.clone(), &old_key, clock);
+    let mut subjects = vec![uuid::Uuid::parse_str(&id).unwrap()];
+    for _ in 0..300 {
+        let subject = uuid::Uuid::now_v7();
+        vault.create_key(subject).await.expect("a key");
+        subjects.push(subject);
+    }
+    let ledger_before = installation.run(&["audit", "verify"]);
+
+    // Killed after its first step.
+    let new_key_file = installation.directory.join("new-master.key");
+    let mut rotation = installation
+        .command()
+        .args(["key", "rotate", "--batch", "1", "--new-key-file"])
+        .arg(&new_key_file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the rotation");
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(rotation.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    rotation.kill().expect("SIGKILL");
+    rotation.wait().unwrap();
+    assert!(first.starts_with("re-wrapped"), "{first}");
+    let new_key = obliged_storage::MasterKey::load(&new_key_file).expect("the new key file");
+    let (under_new, not_new) = opened_by(&store.database, &new_key, &subjects).await;
+    let (under_old, _) = opened_by(&store.database, &old_key, &subjects).await;
+    assert!(
+        under_new >= 1 && not_new >= 1 && under_old == not_new,
+        "stopped halfway: {under_new} under the new key, {under_old} under the old"
+    );
+
+    // Run again: it finishes, counting what the first run did.
+    let done = installation.run(&[
+        "key",
+        "rotate",
+        "--new-key-file",
+        new_key_file.to_str().unwrap(),
+    ]);
+    assert!(
+        done.contains(&format!(
+            "{not_new} data keys re-wrapped, {under_new} were already"
+        )),
+        "{done}"
+    );
+    assert!(done.contains("1 webhook secrets sealed again"), "{done}");
+    assert_eq!(
+        opened_by(&store.database, &new_key, &subjects).await,
+        (subjects.len(), 0)
+    );
+    assert_eq!(
+        opened_by(&store.database, &old_key, &subjects).await,
+        (0, subjects.len())
+    );
+    let (stored,): (String,) = obliged_storage::with_pool!(&store.database, pool => {
+        sqlx::query_as("SELECT secret FROM webhook_subscriptions WHERE id = $1")
+            .bind(webhook.to_string())
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    let clock: std::sync::Arc<dyn obliged_domain::Clock> =
+        std::sync::Arc::new(obliged_domain::FixedClock::new(crate::support::t0()));
+    let context = format!("webhook-secret:{webhook}");
+    let new_vault = obliged_storage::Vault::new(store.database.clone(), &new_key, clock.clone());
+    let old_vault = obliged_storage::Vault::new(store.database.clone(), &old_key, clock);
+    assert!(new_vault
+        .open_secret(&context, &stored)
+        .unwrap()
+        .starts_with("whsec_"));
+    assert!(old_vault.open_secret(&context, &stored).is_err());
+
+    // The new key file becomes the master key file: the events are as they were, and read.
+    std::fs::rename(&new_key_file, &old_key_file).unwrap();
+    assert_eq!(installation.run(&["audit", "verify"]), ledger_before);
+    let shown = installation.run(&["complaint", "show", &id]);
+    assert!(shown.contains(crate::support::CUSTOMER_NAME), "{shown}");
+    // Given a master key that is not the one the keys are wrapped by, it refuses and changes
+    // nothing.
+    obliged_storage::MasterKey::load_or_create(&installation.directory.join("unrelated.key"))
+        .unwrap();
+    let wrong = installation
+        .command()
+        .args(["key", "rotate", "--new-key-file"])
+        .arg(installation.directory.join("another.key"))
+        .env(
+            "OBLIGED_MASTER_KEY_FILE",
+            installation.directory.join("unrelated.key"),
+        )
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("wrapped by"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert_eq!(
+        opened_by(&store.database, &new_key, &subjects).await,
+        (subjects.len(), 0)
+    );
 }

@@ -41,4 +41,4 @@ pub use ledger::{
 pub use notifications::Notifications;
 pub use streams::{StreamLimits, StreamRefusal, StreamTicket, Streams, CHECK_INTERVAL};
 pub use tokens::{ApiToken, IssuedToken, Role, TokenError, Tokens};
-pub use vault::{is_sealed_secret, MasterKey, Vault, VaultError};
+pub use vault::{is_sealed_secret, MasterKey, Rewrapped, Vault, VaultError};

@@ -225,6 +225,17 @@ impl DataKey {
     }
 }
 
+/// What [`Vault::rewrap_under`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rewrapped {
+    /// Keys now wrapped by the new master key that were wrapped by the old one.
+    pub rewrapped: u64,
+    /// Keys already wrapped by the new master key (an interrupted run before).
+    pub already: u64,
+    /// Keys destroyed (erased complaints): nothing to wrap.
+    pub destroyed: u64,
+}
+
 /// Data keys in the database, wrapped by the master key.
 #[derive(Clone)]
 pub struct Vault {
@@ -305,6 +316,70 @@ impl Vault {
     /// sealed (see [`is_sealed_secret`]) reads as stored.
     pub fn open_secret(&self, context: &str, stored: &str) -> Result<String, VaultError> {
         open_secret(&self.master, context, stored)
+    }
+
+    /// Re-wraps every live data key wrapped by this vault's master key under `new`, `batch`
+    /// keys per step, calling `progress` after each step. Events are not touched: only the
+    /// wrapping changes. Safe to interrupt and run again: a key already wrapped by `new` is
+    /// left as it is, and each key is replaced only if nobody changed it since it was read.
+    pub async fn rewrap_under(
+        &self,
+        new: &MasterKey,
+        batch: u32,
+        mut progress: impl FnMut(&Rewrapped),
+    ) -> Result<Rewrapped, VaultError> {
+        let new_cipher = XChaCha20Poly1305::new(&new.0);
+        let mut done = Rewrapped::default();
+        let mut after = String::new();
+        loop {
+            let rows: Vec<(String, Option<Vec<u8>>)> = with_pool!(&self.database, pool => {
+                sqlx::query_as(
+                    "SELECT subject, wrapped_key FROM sealing_keys WHERE subject > $1 \
+                     ORDER BY subject LIMIT $2",
+                )
+                .bind(&after)
+                .bind(i64::from(batch.max(1)))
+                .fetch_all(pool)
+                .await?
+            });
+            let Some((last, _)) = rows.last() else {
+                return Ok(done);
+            };
+            after = last.clone();
+            for (subject, wrapped) in rows {
+                let Some(wrapped) = wrapped else {
+                    done.destroyed += 1;
+                    continue;
+                };
+                let id = Uuid::parse_str(&subject).map_err(|_| VaultError::Damaged)?;
+                if decrypt(&new_cipher, &wrapped, id.as_bytes()).is_some() {
+                    done.already += 1;
+                    continue;
+                }
+                let key = decrypt(&self.master, &wrapped, id.as_bytes())
+                    .ok_or(VaultError::WrongMasterKey)?;
+                let rewrapped = encrypt(&new_cipher, &key, id.as_bytes());
+                let changed = with_pool!(&self.database, pool => {
+                    sqlx::query(
+                        "UPDATE sealing_keys SET wrapped_key = $1 \
+                         WHERE subject = $2 AND wrapped_key = $3",
+                    )
+                    .bind(&rewrapped)
+                    .bind(&subject)
+                    .bind(&wrapped)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                });
+                if changed == 1 {
+                    done.rewrapped += 1;
+                } else {
+                    // Destroyed meanwhile (an erasure): nothing left to wrap.
+                    done.destroyed += 1;
+                }
+            }
+            progress(&done);
+        }
     }
 
     /// Destroys the data key of `subject`. Returns whether a live key was destroyed.

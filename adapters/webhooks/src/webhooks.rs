@@ -157,6 +157,42 @@ impl Webhooks {
         Ok(sealed)
     }
 
+    /// Seals every signing secret again under the master key of `new` (a key rotation),
+    /// returning how many it sealed again and how many already were. Safe to interrupt and
+    /// run again: a secret that opens under `new` is left as it is.
+    pub async fn reseal_secrets_under(
+        &self,
+        new: &obliged_storage::Vault,
+    ) -> Result<(u64, u64), WebhookError> {
+        let database = self.0.reader.database();
+        let (mut resealed, mut already) = (0, 0);
+        for (id, stored) in store::secrets(database).await? {
+            let uuid = Uuid::parse_str(&id).map_err(|_| WebhookError::CorruptRow {
+                id: id.clone(),
+                problem: "id is not a UUID".to_owned(),
+            })?;
+            let context = secret_context(uuid);
+            if obliged_storage::is_sealed_secret(&stored)
+                && new.open_secret(&context, &stored).is_ok()
+            {
+                already += 1;
+                continue;
+            }
+            let secret = self.0.reader.open_secret(&context, &stored).map_err(|_| {
+                WebhookError::CorruptRow {
+                    id: id.clone(),
+                    problem: "the secret opens under neither master key".to_owned(),
+                }
+            })?;
+            if store::replace_secret(database, &id, &stored, &new.seal_secret(&context, &secret))
+                .await?
+            {
+                resealed += 1;
+            }
+        }
+        Ok((resealed, already))
+    }
+
     /// The position a subscription is done with when it is to continue at `position`.
     fn done_before(position: u64, head: u64) -> Result<u64, WebhookError> {
         if position == 0 || position > head + 1 {
