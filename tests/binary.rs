@@ -20,6 +20,22 @@ async fn get_json(client: &reqwest::Client, url: String) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
+/// Files the test complaint through `server`'s API with `token`; its id.
+async fn file_over_http(client: &reqwest::Client, server_base: &str, token: &str) -> String {
+    let filed = client
+        .post(format!("{server_base}/api/complaints"))
+        .bearer_auth(token)
+        .json(&crate::support::new_complaint())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 201);
+    filed.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn help_names_every_subcommand() {
     let output = Command::new(env!("CARGO_BIN_EXE_obliged"))
@@ -70,18 +86,7 @@ async fn binary_serves_files_and_shows_a_complaint(backend: Backend) {
     let openapi = get_json(&client, format!("{base}/api/openapi.json")).await;
     assert_eq!(openapi["openapi"], "3.1.0");
 
-    let filed = client
-        .post(format!("{base}/api/complaints"))
-        .bearer_auth(&token)
-        .json(&crate::support::new_complaint())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(filed.status(), 201);
-    let id = filed.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = file_over_http(&client, &base, &token).await;
     let assigned = client
         .post(format!("{base}/api/complaints/{id}/commands"))
         .bearer_auth(&token)
@@ -231,14 +236,7 @@ async fn a_webhook_added_with_the_cli_is_signed_by_the_server_with_the_secret_it
     let token = installation.token("agent", "alice");
 
     let server = installation.serve().await;
-    let filed = reqwest::Client::new()
-        .post(server.url("/api/complaints"))
-        .bearer_auth(&token)
-        .json(&crate::support::new_complaint())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(filed.status(), 201);
+    file_over_http(&reqwest::Client::new(), &server.base, &token).await;
     let (signature, body) =
         tokio::time::timeout(std::time::Duration::from_secs(60), received.recv())
             .await
@@ -253,15 +251,22 @@ async fn a_webhook_added_with_the_cli_is_signed_by_the_server_with_the_secret_it
     assert_eq!(body["type"], "ComplaintFiled");
 }
 
+/// The vault of `database` under `master`, as a process holding that key sees it.
+fn vault_under(
+    database: &obliged_storage::Database,
+    master: &obliged_storage::MasterKey,
+) -> obliged_storage::Vault {
+    let clock = obliged_domain::FixedClock::new(crate::support::t0());
+    obliged_storage::Vault::new(database.clone(), master, std::sync::Arc::new(clock))
+}
+
 /// How many data keys `master` opens, and how many it does not, of `subjects`.
 async fn opened_by(
     database: &obliged_storage::Database,
     master: &obliged_storage::MasterKey,
     subjects: &[uuid::Uuid],
 ) -> (usize, usize) {
-    let clock: std::sync::Arc<dyn obliged_domain::Clock> =
-        std::sync::Arc::new(obliged_domain::FixedClock::new(crate::support::t0()));
-    let vault = obliged_storage::Vault::new(database.clone(), master, clock);
+    let vault = vault_under(database, master);
     let mut opened = 0;
     for subject in subjects {
         if vault.key(*subject).await.is_ok() {
@@ -283,34 +288,20 @@ async fn the_master_key_rotates_without_rewriting_an_event_and_resumes_after_a_k
     let installation = Installation::new(&store.url);
     let token = installation.token("agent", "alice");
     let added = installation.run(&["webhook", "add", "https://crm.example.org/obliged"]);
+    // "subscribed ID to URL; ...", then the secret.
     let webhook = added
         .split_whitespace()
-        .find_map(|word| {
-            uuid::Uuid::parse_str(word.trim_matches(|c: char| !c.is_ascii_hexdigit() && c != '-'))
-                .ok()
-        })
+        .nth(1)
+        .and_then(|word| uuid::Uuid::parse_str(word).ok())
         .expect("the subscription's id");
     let mut server = installation.serve().await;
-    let filed = reqwest::Client::new()
-        .post(server.url("/api/complaints"))
-        .bearer_auth(&token)
-        .json(&crate::support::new_complaint())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(filed.status(), 201);
-    let id = filed.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = file_over_http(&reqwest::Client::new(), &server.base, &token).await;
     assert!(server.terminate().success());
 
     // Enough further keys that a run can be stopped halfway.
     let old_key_file = installation.directory.join("master.key");
     let old_key = obliged_storage::MasterKey::load(&old_key_file).expect("the master key");
-    let clock: std::sync::Arc<dyn obliged_domain::Clock> =
-        std::sync::Arc::new(obliged_domain::FixedClock::new(crate::support::t0()));
-    let vault = obliged_storage::Vault::new(store.database.clone(), &old_key, clock);
+    let vault = vault_under(&store.database, &old_key);
     let mut subjects = vec![uuid::Uuid::parse_str(&id).unwrap()];
     for _ in 0..300 {
         let subject = uuid::Uuid::now_v7();
@@ -374,11 +365,9 @@ async fn the_master_key_rotates_without_rewriting_an_event_and_resumes_after_a_k
             .await
             .unwrap()
     });
-    let clock: std::sync::Arc<dyn obliged_domain::Clock> =
-        std::sync::Arc::new(obliged_domain::FixedClock::new(crate::support::t0()));
     let context = format!("webhook-secret:{webhook}");
-    let new_vault = obliged_storage::Vault::new(store.database.clone(), &new_key, clock.clone());
-    let old_vault = obliged_storage::Vault::new(store.database.clone(), &old_key, clock);
+    let new_vault = vault_under(&store.database, &new_key);
+    let old_vault = vault_under(&store.database, &old_key);
     assert!(new_vault
         .open_secret(&context, &stored)
         .unwrap()

@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use jiff::SignedDuration;
 use obliged::app::App;
+use obliged::scheduler::{Scheduler, Tick};
 use obliged_domain::{Clock, FixedClock, Policy};
 use obliged_http::ServerLimits;
 use obliged_storage::{Disclosure, MasterKey, Role};
@@ -444,6 +445,18 @@ impl Console {
     /// Brings the read models up with the ledger (the projector worker's job in the binary).
     pub(crate) async fn project(&self) {
         self.app.projector.catch_up().await.expect("catch up");
+    }
+
+    /// One tick of the promise clock at the console's clock.
+    pub(crate) async fn tick(&self) -> Tick {
+        Scheduler::new(
+            self.app.engine.clone(),
+            self.app.projector.clone(),
+            self.app.read_models.clone(),
+        )
+        .tick()
+        .await
+        .expect("a tick")
     }
 }
 

@@ -6,7 +6,6 @@
 
 use axum::http::StatusCode;
 use jiff::SignedDuration;
-use obliged::scheduler::Scheduler;
 use obliged_storage::{Database, Disclosure, Role, Verification};
 use uuid::Uuid;
 
@@ -194,14 +193,7 @@ async fn a_promise_the_ledger_records_broken_is_overdue_on_team_before_this_cloc
     let now = console.app.engine.now();
     console.clock.advance(SignedDuration::from_hours(48));
     console.project().await;
-    Scheduler::new(
-        console.app.engine.clone(),
-        console.app.projector.clone(),
-        console.app.read_models.clone(),
-    )
-    .tick()
-    .await
-    .expect("a tick");
+    console.tick().await;
     console.project().await;
     assert!(console
         .history(&id)
@@ -345,14 +337,7 @@ async fn a_history(console: &Console) -> (String, String) {
     console.clock.advance(SignedDuration::from_hours(48));
     // The promise clock reaches the promise's due time: it breaks.
     console.project().await;
-    Scheduler::new(
-        console.app.engine.clone(),
-        console.app.projector.clone(),
-        console.app.read_models.clone(),
-    )
-    .tick()
-    .await
-    .expect("a tick");
+    console.tick().await;
     assert!(console
         .history(&id)
         .await

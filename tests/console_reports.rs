@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use obliged::scheduler::Scheduler;
 use obliged_storage::Role;
 use serde_json::Value;
 
@@ -142,12 +141,7 @@ async fn seed(backend: Backend) -> Option<Seeded> {
     console
         .clock
         .set("2026-03-03T11:00:00Z".parse().expect("timestamp"));
-    let scheduler = Scheduler::new(
-        console.app.engine.clone(),
-        console.app.projector.clone(),
-        console.app.read_models.clone(),
-    );
-    let tick = scheduler.tick().await.expect("a tick");
+    let tick = console.tick().await;
     assert_eq!(tick.reached.len(), 1, "the breach rung: {tick:?}");
     // A day later the sessions of the morning have ended: everyone signs in now.
     for name in ["alice", "bob", "lena", "audrey", "root"] {

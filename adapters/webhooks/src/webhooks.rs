@@ -145,11 +145,7 @@ impl Webhooks {
             if obliged_storage::is_sealed_secret(&stored) {
                 continue;
             }
-            let uuid = Uuid::parse_str(&id).map_err(|_| WebhookError::CorruptRow {
-                id: id.clone(),
-                problem: "id is not a UUID".to_owned(),
-            })?;
-            let sealed_secret = self.0.reader.seal_secret(&secret_context(uuid), &stored);
+            let sealed_secret = self.0.reader.seal_secret(&stored_context(&id)?, &stored);
             if store::replace_secret(database, &id, &stored, &sealed_secret).await? {
                 sealed += 1;
             }
@@ -167,11 +163,7 @@ impl Webhooks {
         let database = self.0.reader.database();
         let (mut resealed, mut already) = (0, 0);
         for (id, stored) in store::secrets(database).await? {
-            let uuid = Uuid::parse_str(&id).map_err(|_| WebhookError::CorruptRow {
-                id: id.clone(),
-                problem: "id is not a UUID".to_owned(),
-            })?;
-            let context = secret_context(uuid);
+            let context = stored_context(&id)?;
             if obliged_storage::is_sealed_secret(&stored)
                 && new.open_secret(&context, &stored).is_ok()
             {
@@ -320,4 +312,13 @@ fn status(record: Record, head: u64, revoked_owners: &[Uuid]) -> SubscriptionSta
 /// What a subscription's sealed secret is bound to: it opens for that subscription only.
 pub(crate) fn secret_context(id: Uuid) -> String {
     format!("webhook-secret:{id}")
+}
+
+/// [`secret_context`] of a subscription row's id.
+fn stored_context(id: &str) -> Result<String, WebhookError> {
+    let id = Uuid::parse_str(id).map_err(|_| WebhookError::CorruptRow {
+        id: id.to_owned(),
+        problem: "id is not a UUID".to_owned(),
+    })?;
+    Ok(secret_context(id))
 }
